@@ -1,0 +1,327 @@
+//go:build linux
+
+package ipvs
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+
+	"github.com/mdlayher/genetlink"
+	"github.com/mdlayher/netlink"
+	"golang.org/x/sys/unix"
+)
+
+const (
+	familyName    = "IPVS"
+	familyVersion = 1
+
+	// receiveBufferSize is the buffer handed to every recvmsg. The kernel
+	// sizes each dump chunk after the largest buffer it has seen (up to 32
+	// KiB), and IPVS restarts every chunk from the start of its hash
+	// table, so small chunks make listing a big table quadratic.
+	receiveBufferSize = 64 << 10
+
+	// batchWindow bounds the requests in flight in Apply: the kernel acks
+	// every request at once, and acks beyond the socket's receive buffer
+	// would be dropped (ENOBUFS). With capped acks of about 600 bytes of
+	// memory each, 128 stay well inside the default 208 KiB.
+	batchWindow = 128
+)
+
+// client is the Linux implementation behind Client.
+type client struct {
+	mu     sync.Mutex // serialises request/response exchanges on c
+	c      *netlink.Conn
+	family uint16
+}
+
+func newClient() (*client, error) {
+	conn, err := netlink.Dial(unix.NETLINK_GENERIC, &netlink.Config{MessageBufferSize: receiveBufferSize})
+	if err != nil {
+		return nil, fmt.Errorf("ipvs: dial generic netlink: %w", err)
+	}
+	return initClient(conn)
+}
+
+// initClient resolves the IPVS family on conn; it is the seam where tests
+// plug in a connection to an emulated kernel.
+func initClient(conn *netlink.Conn) (*client, error) {
+	f, err := genetlink.NewConn(conn).GetFamily(familyName)
+	if err != nil {
+		_ = conn.Close()
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, ErrFamilyNotFound
+		}
+		return nil, fmt.Errorf("ipvs: resolve family %s: %w", familyName, err)
+	}
+	// Errors need only the failed request's header back, not its whole
+	// payload: smaller acks let more requests be in flight. Connections
+	// that cannot (tests) work without it.
+	_ = conn.SetOption(netlink.CapAcknowledge, true)
+	return &client{c: conn, family: f.ID}, nil
+}
+
+func (c *client) Close() error { return c.c.Close() }
+
+// message builds a request of the IPVS family.
+func (c *client) message(cmd Command, flags netlink.HeaderFlags, attrs []byte) netlink.Message {
+	data := make([]byte, 4, 4+len(attrs))
+	data[0] = uint8(cmd)
+	data[1] = familyVersion
+	data = append(data, attrs...)
+	return netlink.Message{
+		Header: netlink.Header{Type: netlink.HeaderType(c.family), Flags: netlink.Request | flags},
+		Data:   data,
+	}
+}
+
+// execute is the one place a read request is sent: it sends cmd with the
+// attributes from encode and hands each reply's attributes to fn as they
+// arrive, a dump's chunk by chunk. Writes go through apply.
+func (c *client) execute(cmd Command, flags netlink.HeaderFlags, encode func(*netlink.AttributeEncoder), fn func(*netlink.AttributeDecoder) error) error {
+	attrs, err := encodeAttributes(encode)
+	if err != nil {
+		return &Error{Command: cmd, Err: err}
+	}
+
+	c.mu.Lock()
+	defer c.mu.Unlock()
+
+	req, err := c.c.Send(c.message(cmd, flags, attrs))
+	if err != nil {
+		return &Error{Command: cmd, Err: unwrapErrno(err)}
+	}
+	var fnErr error
+	for m, err := range c.c.ReceiveIter() {
+		if err != nil {
+			return &Error{Command: cmd, Err: unwrapErrno(err)}
+		}
+		if m.Header.Sequence != req.Header.Sequence || fnErr != nil {
+			// A reply to an earlier, abandoned request, or the rest of
+			// a dump fn has stopped: drain it.
+			continue
+		}
+		ad, err := replyAttributes(m)
+		if err != nil {
+			return &Error{Command: cmd, Err: err}
+		}
+		fnErr = fn(ad)
+	}
+	return fnErr
+}
+
+// replyAttributes returns a decoder over the attributes of a reply.
+func replyAttributes(m netlink.Message) (*netlink.AttributeDecoder, error) {
+	if len(m.Data) < 4 {
+		return nil, fmt.Errorf("%w: reply of %d bytes has no generic netlink header", ErrMalformedReply, len(m.Data))
+	}
+	ad, err := netlink.NewAttributeDecoder(m.Data[4:])
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrMalformedReply, err)
+	}
+	return ad, nil
+}
+
+// unwrapErrno reduces a netlink error to the kernel's errno where there is
+// one, so that callers can map (command, errno) to a message.
+func unwrapErrno(err error) error {
+	var errno unix.Errno
+	if errors.As(err, &errno) {
+		return errno
+	}
+	return err
+}
+
+func encodeAttributes(encode func(*netlink.AttributeEncoder)) ([]byte, error) {
+	if encode == nil {
+		return nil, nil
+	}
+	ae := netlink.NewAttributeEncoder()
+	encode(ae)
+	return ae.Encode()
+}
+
+func (c *client) Info() (Info, error) {
+	var info Info
+	err := c.execute(CmdGetInfo, 0, nil, func(ad *netlink.AttributeDecoder) error {
+		var err error
+		info, err = decodeInfo(ad)
+		return err
+	})
+	if err != nil {
+		return Info{}, wrapDecodeError(CmdGetInfo, err)
+	}
+	return info, nil
+}
+
+func (c *client) WalkServices(fn func(ServiceExtended) error) error {
+	return c.execute(CmdGetService, netlink.Dump, nil, func(ad *netlink.AttributeDecoder) error {
+		s, err := decodeServiceReply(ad)
+		if err != nil {
+			return wrapDecodeError(CmdGetService, err)
+		}
+		return fn(s)
+	})
+}
+
+func (c *client) Service(key Service) (ServiceExtended, error) {
+	if err := key.validateKey(); err != nil {
+		return ServiceExtended{}, err
+	}
+	var s ServiceExtended
+	found := false
+	err := c.execute(CmdGetService, 0, func(ae *netlink.AttributeEncoder) {
+		ae.Nested(attrService, key.encodeKey)
+	}, func(ad *netlink.AttributeDecoder) error {
+		var err error
+		s, err = decodeServiceReply(ad)
+		found = err == nil
+		return wrapDecodeError(CmdGetService, err)
+	})
+	if err == nil && !found {
+		err = &Error{Command: CmdGetService, Err: fmt.Errorf("%w: no service in the reply", ErrMalformedReply)}
+	}
+	return s, err
+}
+
+func (c *client) WalkDestinations(s Service, fn func(DestinationExtended) error) error {
+	if err := s.validateKey(); err != nil {
+		return err
+	}
+	af := s.family()
+	return c.execute(CmdGetDestination, netlink.Dump, func(ae *netlink.AttributeEncoder) {
+		ae.Nested(attrService, s.encodeKey)
+	}, func(ad *netlink.AttributeDecoder) error {
+		d, err := decodeDestinationReply(ad, af)
+		if err != nil {
+			return wrapDecodeError(CmdGetDestination, err)
+		}
+		return fn(d)
+	})
+}
+
+func (c *client) Timeouts() (Timeouts, error) {
+	var t Timeouts
+	err := c.execute(CmdGetConfig, 0, nil, func(ad *netlink.AttributeDecoder) error {
+		var err error
+		t, err = decodeTimeouts(ad)
+		return err
+	})
+	return t, wrapDecodeError(CmdGetConfig, err)
+}
+
+func (c *client) Daemons() ([]Daemon, error) {
+	daemons := []Daemon{}
+	err := c.execute(CmdGetDaemon, netlink.Dump, nil, func(ad *netlink.AttributeDecoder) error {
+		d, err := decodeDaemonReply(ad)
+		if err != nil {
+			return wrapDecodeError(CmdGetDaemon, err)
+		}
+		daemons = append(daemons, d)
+		return nil
+	})
+	return daemons, err
+}
+
+// wrapDecodeError makes a decoding error an *Error of cmd, leaving errors
+// that already are one (and nil) as they are.
+func wrapDecodeError(cmd Command, err error) error {
+	var e *Error
+	if err == nil || errors.As(err, &e) {
+		return err
+	}
+	return &Error{Command: cmd, Err: err}
+}
+
+// write applies a single op.
+func (c *client) write(op Op) error {
+	var result error
+	if err := c.apply([]Op{op}, func(_ int, err error) bool {
+		result = err
+		return true
+	}); err != nil {
+		return err
+	}
+	return result
+}
+
+func (c *client) apply(ops []Op, fn func(int, error) bool) error {
+	msgs := make([]netlink.Message, len(ops))
+	for i, op := range ops {
+		if err := op.validate(); err != nil {
+			return fmt.Errorf("op %d (%v): %w", i, op.Command, err)
+		}
+		attrs, err := encodeAttributes(op.encode)
+		if err != nil {
+			return fmt.Errorf("op %d (%v): %w", i, op.Command, err)
+		}
+		msgs[i] = c.message(op.Command, netlink.Acknowledge, attrs)
+	}
+
+	c.mu.Lock()
+	defer c.mu.Unlock()
+
+	results := make([]error, batchWindow)
+	for start := 0; start < len(msgs); start += batchWindow {
+		window := msgs[start:min(start+batchWindow, len(msgs))]
+		if err := c.sendWindow(window, ops[start:], results[:len(window)]); err != nil {
+			return err
+		}
+		more := true
+		for i := range window {
+			if !fn(start+i, results[i]) {
+				more = false
+			}
+		}
+		if !more {
+			return nil
+		}
+	}
+	return nil
+}
+
+// sendWindow sends msgs in one system call and waits for the ack of each,
+// storing each outcome in results at its request's position.
+func (c *client) sendWindow(msgs []netlink.Message, ops []Op, results []error) error {
+	sent, err := c.c.SendMessages(msgs)
+	if err != nil {
+		return fmt.Errorf("ipvs: send batch: %w", err)
+	}
+	first := sent[0].Header.Sequence
+	// position maps an ack's sequence number to its request; sequence
+	// numbers of one batch are consecutive (and may wrap).
+	position := func(seq uint32) (int, bool) {
+		i := int(seq - first)
+		return i, seq-first < uint32(len(sent))
+	}
+
+	for pending := len(msgs); pending > 0; {
+		for m, err := range c.c.ReceiveIter() {
+			var seq uint32
+			var result error
+			if err != nil {
+				var oerr *netlink.OpError
+				if !errors.As(err, &oerr) || oerr.Sequence == 0 {
+					return fmt.Errorf("ipvs: receive acks: %w", err)
+				}
+				seq, result = oerr.Sequence, unwrapErrno(err)
+			} else if m.Header.Type == netlink.Error {
+				seq = m.Header.Sequence
+			} else {
+				continue // not an ack: nothing of ours
+			}
+			i, ok := position(seq)
+			if !ok {
+				continue
+			}
+			if result != nil {
+				result = &Error{Command: ops[i].Command, Err: result}
+			}
+			results[i] = result
+			pending--
+		}
+	}
+	return nil
+}
