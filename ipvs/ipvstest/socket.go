@@ -1,0 +1,348 @@
+//go:build linux
+
+package ipvstest
+
+import (
+	"encoding/binary"
+	"errors"
+	"iter"
+	"os"
+
+	"github.com/mdlayher/netlink"
+	"golang.org/x/sys/unix"
+)
+
+// socket is one end of an emulated NETLINK_GENERIC socket: it implements
+// netlink.Socket. What the client sends is marshalled to bytes and processed
+// as netlink_rcv_skb does; what the kernel answers is queued as datagrams,
+// one per Receive, as recvmsg returns them.
+type socket struct {
+	k    *Kernel
+	port uint32 // the netlink port ID; stamped on every reply
+
+	// Guarded by k.mu.
+	closed bool
+	queue  [][]byte   // datagrams waiting for Receive
+	dump   *dumpState // a dump with datagrams still to produce
+	capAck bool       // NETLINK_CAP_ACK: error acks echo only the header
+}
+
+// dumpState is the kernel's netlink_callback: which dump is running, for
+// whom, and how far it got.
+type dumpState struct {
+	family uint16
+	cmd    uint8
+	seq    uint32
+	port   uint32
+	req    []byte // the request's attributes
+	args   [2]int
+}
+
+// msgHeader is the part of a struct nlmsghdr the kernel acts on.
+type msgHeader struct {
+	typ   uint16
+	flags uint16
+	seq   uint32
+}
+
+func (h msgHeader) dump() bool { return h.flags&nlmDump == nlmDump }
+
+// errDumpStarted tells netlink_rcv_skb's emulation that a dump answered the
+// request, so no acknowledgement follows (the kernel's -EINTR).
+var errDumpStarted = errors.New("dump started")
+
+var _ netlink.Socket = (*socket)(nil)
+
+// Close closes the socket; a dump in progress is abandoned.
+func (s *socket) Close() error {
+	s.k.mu.Lock()
+	defer s.k.mu.Unlock()
+	if s.closed {
+		return os.ErrClosed
+	}
+	s.closed = true
+	s.queue, s.dump = nil, nil
+	return nil
+}
+
+// Send sends one message in one datagram.
+func (s *socket) Send(m netlink.Message) error {
+	b, err := m.MarshalBinary()
+	if err != nil {
+		return err
+	}
+	return s.k.deliver(s, b)
+}
+
+// SendMessages sends the messages in one datagram, which the kernel
+// processes in order.
+func (s *socket) SendMessages(msgs []netlink.Message) error {
+	var buf []byte
+	for _, m := range msgs {
+		b, err := m.MarshalBinary()
+		if err != nil {
+			return err
+		}
+		buf = append(buf, b...)
+	}
+	return s.k.deliver(s, buf)
+}
+
+// Receive returns the messages of the next datagram.
+func (s *socket) Receive() ([]netlink.Message, error) {
+	var msgs []netlink.Message
+	for m, err := range s.ReceiveIter() {
+		if err != nil {
+			return nil, err
+		}
+		msgs = append(msgs, m)
+	}
+	return msgs, nil
+}
+
+// ReceiveIter yields the messages of the next datagram. Where a real socket
+// would block because nothing is queued, it fails with EAGAIN, so that a
+// client reading one reply too many fails its test instead of hanging it.
+func (s *socket) ReceiveIter() iter.Seq2[netlink.Message, error] {
+	return func(yield func(netlink.Message, error) bool) {
+		b, err := s.next()
+		if err != nil {
+			yield(netlink.Message{}, err)
+			return
+		}
+		for len(b) >= nlmsgHdrLen {
+			l := align4(int(binary.NativeEndian.Uint32(b)))
+			var m netlink.Message
+			if err := m.UnmarshalBinary(b[:l]); err != nil {
+				yield(netlink.Message{}, err)
+				return
+			}
+			if !yield(m, nil) {
+				return
+			}
+			b = b[l:]
+		}
+	}
+}
+
+// SetOption accepts the netlink socket options. Only CapAcknowledge changes
+// what the emulation sends; extended acknowledgements carry no TLVs here
+// (the IPVS handlers set none; only attribute policy failures would).
+func (s *socket) SetOption(option netlink.ConnOption, enable bool) error {
+	s.k.mu.Lock()
+	defer s.k.mu.Unlock()
+	if option == netlink.CapAcknowledge {
+		s.capAck = enable
+	}
+	return nil
+}
+
+// next takes the next datagram off the queue. Like netlink_recvmsg, it then
+// lets a running dump produce its next datagram.
+func (s *socket) next() ([]byte, error) {
+	s.k.mu.Lock()
+	defer s.k.mu.Unlock()
+	if s.closed {
+		return nil, os.ErrClosed
+	}
+	if len(s.queue) == 0 {
+		return nil, unix.EAGAIN
+	}
+	b := s.queue[0]
+	s.queue = s.queue[1:]
+	if s.dump != nil {
+		s.k.dumpNext(s)
+	}
+	return b, nil
+}
+
+// deliver processes a datagram sent on s as netlink_rcv_skb does: message
+// after message, each answered on its own, processing going on after one
+// fails. A message whose length does not fit ends the datagram.
+func (k *Kernel) deliver(s *socket, b []byte) error {
+	k.mu.Lock()
+	closed := s.closed
+	k.mu.Unlock()
+	if closed {
+		return os.ErrClosed
+	}
+	for len(b) >= nlmsgHdrLen {
+		l := int(binary.NativeEndian.Uint32(b))
+		if l < nlmsgHdrLen || l > len(b) {
+			break
+		}
+		k.handle(s, b[:l])
+		b = b[min(align4(l), len(b)):]
+	}
+	return nil
+}
+
+// handle answers one message.
+func (k *Kernel) handle(s *socket, msg []byte) {
+	h := msgHeader{
+		typ:   binary.NativeEndian.Uint16(msg[4:]),
+		flags: binary.NativeEndian.Uint16(msg[6:]),
+		seq:   binary.NativeEndian.Uint32(msg[8:]),
+	}
+	// Only requests are handled, and control messages are skipped; both
+	// are still acknowledged when asked.
+	var err error
+	if h.flags&nlmRequest != 0 && h.typ >= nlmsgMinType {
+		err = k.genlRcv(s, h, msg)
+	}
+	if err == errDumpStarted {
+		return
+	}
+	if h.flags&nlmAck != 0 || err != nil {
+		k.mu.Lock()
+		k.ack(s, h, msg, err)
+		k.mu.Unlock()
+	}
+}
+
+// genlRcv is genl_rcv_msg: route by family ID.
+func (k *Kernel) genlRcv(s *socket, h msgHeader, msg []byte) error {
+	switch h.typ {
+	case genlIDCtrl:
+		k.mu.Lock()
+		defer k.mu.Unlock()
+		return k.ctrlRcv(s, h, msg)
+	case ipvsFamilyID:
+		return k.ipvsRcv(s, h, msg)
+	}
+	return unix.ENOENT
+}
+
+// ipvsRcv is genl_family_rcv_msg for IPVS, preceded by the fault hook.
+func (k *Kernel) ipvsRcv(s *socket, h msgHeader, msg []byte) error {
+	k.mu.Lock()
+	k.requests++
+	r := Request{Seq: k.requests, Dump: h.dump()}
+	if len(msg) > nlmsgHdrLen {
+		r.Command = msg[nlmsgHdrLen]
+	}
+	fault := k.fault
+	k.mu.Unlock()
+	if fault != nil {
+		if err := fault(r); err != nil {
+			var errno unix.Errno
+			if errors.As(err, &errno) && errno != 0 {
+				return errno
+			}
+			return unix.EIO
+		}
+	}
+
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if s.closed {
+		return os.ErrClosed
+	}
+	if len(msg) < nlmsgHdrLen+genlHdrLen {
+		return unix.EINVAL
+	}
+	cmd := msg[nlmsgHdrLen]
+	if cmd >= cmdResvStart && binary.NativeEndian.Uint16(msg[nlmsgHdrLen+2:]) != 0 {
+		return unix.EINVAL
+	}
+	op, ok := ipvsOps[cmd]
+	if !ok {
+		return unix.EOPNOTSUPP
+	}
+	payload := msg[nlmsgHdrLen+genlHdrLen:]
+	if h.dump() {
+		if !op.dumpit {
+			return unix.EOPNOTSUPP
+		}
+		req := append([]byte(nil), payload...)
+		return k.startDump(s, &dumpState{family: ipvsFamilyID, cmd: cmd, seq: h.seq, port: s.port, req: req})
+	}
+	if !op.doit {
+		return unix.EOPNOTSUPP
+	}
+	a, err := parseAttrs(payload, cmdPolicy)
+	if err != nil {
+		return err
+	}
+	replyCmd, reply, err := k.doit(cmd, a)
+	if err != nil {
+		return err
+	}
+	if replyCmd != 0 {
+		s.queue = append(s.queue, nlmsg(ipvsFamilyID, 0, h.seq, s.port, genlPayload(replyCmd, ipvsVersion, reply)))
+	}
+	return nil
+}
+
+// ack is netlink_ack: NLMSG_ERROR carrying the errno (0 for success) and the
+// request's header, or on failure the whole request unless NETLINK_CAP_ACK
+// is set. The caller holds k.mu.
+func (k *Kernel) ack(s *socket, h msgHeader, msg []byte, err error) {
+	if s.closed {
+		return
+	}
+	var code int32
+	if err != nil {
+		var errno unix.Errno
+		if !errors.As(err, &errno) {
+			errno = unix.EINVAL
+		}
+		code = -int32(errno)
+	}
+	payload := binary.NativeEndian.AppendUint32(nil, uint32(code))
+	var flags uint16
+	if err == nil || s.capAck {
+		flags = nlmCapped
+		payload = append(payload, msg[:nlmsgHdrLen]...)
+	} else {
+		payload = append(payload, msg...)
+		payload = append(payload, make([]byte, align4(len(msg))-len(msg))...)
+	}
+	s.queue = append(s.queue, nlmsg(nlmsgError, flags, h.seq, s.port, payload))
+}
+
+// chunk is the buffer a dump fills before it becomes one datagram.
+type chunk struct {
+	b []byte
+	n int
+}
+
+func (c *chunk) add(msg []byte) bool {
+	if len(c.b)+len(msg) > dumpDatagramSize {
+		return false
+	}
+	c.b = append(c.b, msg...)
+	c.n++
+	return true
+}
+
+// startDump is netlink_dump_start: one dump at a time per socket, and the
+// first datagram is produced at once. The caller holds k.mu.
+func (k *Kernel) startDump(s *socket, d *dumpState) error {
+	if s.dump != nil {
+		return unix.EBUSY
+	}
+	s.dump = d
+	k.dumpNext(s)
+	return errDumpStarted
+}
+
+// dumpNext is netlink_dump: fill one datagram; when nothing more fits in,
+// because nothing is left, send NLMSG_DONE and end the dump. The caller
+// holds k.mu.
+func (k *Kernel) dumpNext(s *socket) {
+	d := s.dump
+	var c chunk
+	if d.family == genlIDCtrl {
+		fillCtrlDump(d, &c)
+	} else {
+		k.fillDump(d, &c)
+	}
+	if c.n > 0 {
+		s.queue = append(s.queue, c.b)
+		return
+	}
+	done := binary.NativeEndian.AppendUint32(nil, 0)
+	s.queue = append(s.queue, nlmsg(nlmsgDone, nlmMulti, d.seq, d.port, done))
+	s.dump = nil
+}
