@@ -51,7 +51,7 @@ func (c *Client) Services() ([]ServiceExtended, error) {
 
 // WalkServices calls fn for each virtual service as the kernel's dump
 // arrives, without holding the whole table. An error from fn stops the walk
-// and is returned.
+// and is returned. fn must not call the Client: the walk holds its socket.
 func (c *Client) WalkServices(fn func(ServiceExtended) error) error {
 	return c.c.WalkServices(fn)
 }
@@ -91,7 +91,7 @@ func (c *Client) Destinations(s Service) ([]DestinationExtended, error) {
 
 // WalkDestinations calls fn for each destination of the virtual service with
 // s's key as the kernel's dump arrives. An error from fn stops the walk and
-// is returned.
+// is returned. fn must not call the Client: the walk holds its socket.
 func (c *Client) WalkDestinations(s Service, fn func(DestinationExtended) error) error {
 	return c.c.WalkDestinations(s, fn)
 }
