@@ -1,12 +1,18 @@
 #!/bin/bash
-# vm/demo-guest.sh - PLACEHOLDER guest script for vm/demo.sh; replace freely.
-# Runs inside the VM with bash, cwd /src, our binaries (/usr/local/sbin)
-# first on PATH, the reference at $IPVSADM_REFERENCE; /out is copied back to
-# build/vm/demo-out. A non-zero exit fails `make demo`.
+# vm/demo-guest.sh - what `make demo` shows, run inside the VM: the ipvs
+# library sets up a direct-routing web service with two real servers, and
+# the reference ipvsadm 1.31 lists the very table the library wrote.
 set -euo pipefail
-if command -v ipvsadm-example >/dev/null 2>&1; then
-	ipvsadm-example
-else
-	echo "(ipvsadm-example not built; showing the reference ipvsadm instead)"
-	"$IPVSADM_REFERENCE" -Ln
-fi
+
+step() { printf '\n### %s\n' "$*"; }
+
+step "ipvsadm-example -keep   (our library: one batch of three netlink requests)"
+ipvsadm-example -keep
+
+step "ipvsadm -Ln             (the reference ipvsadm 1.31 reading what we wrote)"
+"$IPVSADM_REFERENCE" -Ln
+
+step "ipvsadm -Sn"
+"$IPVSADM_REFERENCE" -Sn
+
+"$IPVSADM_REFERENCE" -C

@@ -12,18 +12,4 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 vm_build_cmds "$VM_BUILD/bin"
-script="$VM_DIR/demo-guest.sh"
-if [[ ! -f "$script" ]]; then
-	mkdir -p "$VM_BUILD"
-	script="$VM_BUILD/demo-guest-placeholder.sh"
-	cat >"$script" <<'PLACEHOLDER'
-#!/bin/bash
-set -e
-if command -v ipvsadm-example >/dev/null 2>&1; then
-	ipvsadm-example
-else
-	"$IPVSADM_REFERENCE" -Ln
-fi
-PLACEHOLDER
-fi
-exec "$VM_DIR/run.sh" --bin "$VM_BUILD/bin" --out "$VM_BUILD/demo-out" "$@" -- "$script"
+exec "$VM_DIR/run.sh" --bin "$VM_BUILD/bin" --out "$VM_BUILD/demo-out" "$@" -- "$VM_DIR/demo-guest.sh"

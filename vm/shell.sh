@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # vm/shell.sh - build the commands under ./cmd/ and boot the IPVS VM with an
-# interactive shell on this terminal (`make vmshell`).
+# interactive shell on this terminal (`make shell`).
 #
 # Usage: vm/shell.sh [vm/run.sh options...]
 #   Our binaries: /usr/local/sbin (first on PATH); reference:
