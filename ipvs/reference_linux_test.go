@@ -48,6 +48,15 @@ func runReference(t *testing.T, args ...string) string {
 	return stdout.String()
 }
 
+// buildWithReference creates the scenario's table with the reference's
+// command lines.
+func (sc tableScenario) buildWithReference(t *testing.T) {
+	t.Helper()
+	for _, line := range sc.ipvsadm {
+		runReference(t, line...)
+	}
+}
+
 // referenceViews are the listings compared between the two ways of writing.
 var referenceViews = [][]string{
 	{"-Sn"},
@@ -72,9 +81,7 @@ func TestReferenceShowsOurWritesAsItsOwn(t *testing.T) {
 	for _, sc := range tableScenarios {
 		t.Run(sc.name, func(t *testing.T) {
 			c := kernelClient(t)
-			for _, line := range sc.ipvsadm {
-				runReference(t, line...)
-			}
+			sc.buildWithReference(t)
 			want := captureViews(t)
 			resetKernel(t, c)
 
@@ -92,9 +99,7 @@ func TestLibraryReadsReferenceWrites(t *testing.T) {
 	for _, sc := range tableScenarios {
 		t.Run(sc.name, func(t *testing.T) {
 			c := kernelClient(t)
-			for _, line := range sc.ipvsadm {
-				runReference(t, line...)
-			}
+			sc.buildWithReference(t)
 			if diff := cmp.Diff(sortedReadBack(sc), readTable(t, c), cmpAddr); diff != "" {
 				t.Errorf("table written by the reference (-want +got):\n%s", diff)
 			}

@@ -65,14 +65,7 @@ func kernelClient(t *testing.T) *ipvs.Client {
 // resetKernel brings the real kernel back to a fresh state.
 func resetKernel(t *testing.T, c *ipvs.Client) {
 	t.Helper()
-	if err := c.Flush(); err != nil {
-		t.Fatalf("Flush: %v", err)
-	}
-	for _, s := range []ipvs.DaemonState{ipvs.Master, ipvs.Backup} {
-		if err := c.StopDaemon(s); err != nil && !errors.Is(err, unix.ESRCH) {
-			t.Fatalf("StopDaemon(%v): %v", s, err)
-		}
-	}
+	resetTable(t, c)
 	if err := c.SetTimeouts(defaultTimeouts); err != nil {
 		t.Fatalf("SetTimeouts: %v", err)
 	}

@@ -140,8 +140,9 @@ func (k *Kernel) dumpOrder() []*service {
 	return out
 }
 
-// addService is ip_vs_add_service.
-func (k *Kernel) addService(u svcSpec) error {
+// checkServiceSpec is what ip_vs_add_service and ip_vs_edit_service both
+// check before they change anything.
+func checkServiceSpec(u svcSpec) error {
 	if u.sched != "none" && !schedulers[u.sched] {
 		return unix.ENOENT
 	}
@@ -150,6 +151,14 @@ func (k *Kernel) addService(u svcSpec) error {
 	}
 	if u.af == afInet6 && !validPrefix6(u.netmask) {
 		return unix.EINVAL
+	}
+	return nil
+}
+
+// addService is ip_vs_add_service.
+func (k *Kernel) addService(u svcSpec) error {
+	if err := checkServiceSpec(u); err != nil {
+		return err
 	}
 	s := &service{
 		af:       u.af,
@@ -171,14 +180,8 @@ func (k *Kernel) addService(u svcSpec) error {
 
 // editService is ip_vs_edit_service.
 func (k *Kernel) editService(s *service, u svcSpec) error {
-	if u.sched != "none" && !schedulers[u.sched] {
-		return unix.ENOENT
-	}
-	if u.pe != "" && !persistenceEngines[u.pe] {
-		return unix.ENOENT
-	}
-	if u.af == afInet6 && !validPrefix6(u.netmask) {
-		return unix.EINVAL
+	if err := checkServiceSpec(u); err != nil {
+		return err
 	}
 	s.sched = ""
 	if u.sched != "none" {
