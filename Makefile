@@ -6,7 +6,7 @@ GO      ?= go
 PREFIX  ?= /usr/local
 DESTDIR ?=
 BIN     := build/bin
-CMDS    := $(notdir $(wildcard cmd/*))
+CMDS    := ipvsadm ipvsadm-save ipvsadm-restore
 
 export CGO_ENABLED := 0
 
@@ -35,6 +35,12 @@ demo:
 
 shell:
 	vm/shell.sh
+
+# Regenerate testdata/scenarios/*.golden: the reference ipvsadm 1.31 runs
+# every scenario on the real kernel in the VM (testdata/scenarios/README.md).
+.PHONY: golden
+golden:
+	vm/golden.sh
 
 install: build
 	install -d $(DESTDIR)$(PREFIX)/sbin

@@ -1,18 +1,27 @@
 #!/bin/bash
-# vm/demo-guest.sh - what `make demo` shows, run inside the VM: the ipvs
-# library sets up a direct-routing web service with two real servers, and
-# the reference ipvsadm 1.31 lists the very table the library wrote.
+# vm/demo-guest.sh - what `make demo` shows, run inside the VM: the LVS-DR
+# setup an operator types, with our ipvsadm, ipvsadm-save and
+# ipvsadm-restore (first on the PATH), on the real kernel.
 set -euo pipefail
 
-step() { printf '\n### %s\n' "$*"; }
+run() {
+	printf '\n# %s\n' "$*"
+	"$@"
+}
 
-step "ipvsadm-example -keep   (our library: one batch of three netlink requests)"
-ipvsadm-example -keep
+run ipvsadm -A -t 192.0.2.10:80 -s rr
+run ipvsadm -a -t 192.0.2.10:80 -r 10.0.0.11 -g
+run ipvsadm -a -t 192.0.2.10:80 -r 10.0.0.12 -g
+run ipvsadm -Ln
+printf '\n# ipvsadm-save -n > /tmp/rules\n'
+ipvsadm-save -n >/tmp/rules
+cat /tmp/rules
+run ipvsadm -C
+run ipvsadm -Ln
+printf '\n# ipvsadm-restore < /tmp/rules\n'
+ipvsadm-restore </tmp/rules
+run ipvsadm -Ln
 
-step "ipvsadm -Ln             (the reference ipvsadm 1.31 reading what we wrote)"
-"$IPVSADM_REFERENCE" -Ln
-
-step "ipvsadm -Sn"
-"$IPVSADM_REFERENCE" -Sn
-
-"$IPVSADM_REFERENCE" -C
+printf '\n# the reference ipvsadm 1.31 reads the same table:\n'
+run "$IPVSADM_REFERENCE" -Ln
+run ipvsadm -C
