@@ -3,7 +3,6 @@ package compat
 import (
 	"bufio"
 	"io"
-	"strings"
 )
 
 // restore is ipvsadm -R: each line of standard input is a command line,
@@ -43,8 +42,6 @@ func (r *runner) restore() int {
 		}
 	}
 }
-
-func isTryHelp(ex *exit) bool { return strings.HasPrefix(ex.stderr, "Try `") }
 
 // restoreLines tokenises ipvsadm -R input as 1.31's config_stream_read
 // does.

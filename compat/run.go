@@ -174,12 +174,6 @@ func zeroesOneService(req *request) bool {
 	return s.FirewallMark != 0 || s.Port != 0 || (s.Address.IsValid() && !s.Address.IsUnspecified())
 }
 
-// tryHelp is the line ipvsadm prints when its first option is not a
-// command.
-func tryHelp(argv0 string) *exit {
-	return &exit{status: 255, stderr: "Try `" + argv0 + " -h' or '" + argv0 + " --help' for more information.\n"}
-}
-
 // list runs -L in its forms. Every failure is exit status 1.
 func (r *runner) list(req *request) (int, bool) {
 	f := listFormatOf(req.options)

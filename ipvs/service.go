@@ -174,11 +174,13 @@ func (s Service) validate() error {
 	return validateName("persistence engine", s.PersistenceEngine, maxPersistenceEngineName)
 }
 
-// The kernel's IP_VS_SCHEDNAME_MAXLEN and IP_VS_PENAME_MAXLEN, which count the
-// terminating NUL.
+// The longest names the kernel's netlink policy lets through: its
+// IP_VS_SCHEDNAME_MAXLEN and IFNAMSIZ count the terminating NUL, but the
+// policy of the persistence engine's name allows IP_VS_PENAME_MAXLEN bytes
+// before it (such a name is then not found: ENOENT, not EINVAL).
 const (
 	maxSchedulerName         = 16 - 1
-	maxPersistenceEngineName = 16 - 1
+	maxPersistenceEngineName = 16
 	maxInterfaceName         = 16 - 1
 )
 

@@ -28,9 +28,9 @@ type Timeouts struct {
 	UDP    time.Duration
 }
 
-// maxTimeout is the kernel's bound, INT_MAX / HZ seconds with HZ 1000 at
-// most.
-const maxTimeout = (1<<31 - 1) / 1000 * time.Second
+// maxTimeout is what the attribute holds. The kernel's own bound, INT_MAX /
+// HZ seconds, depends on its HZ, so it is the kernel's to enforce (EINVAL).
+const maxTimeout = (1<<32 - 1) * time.Second
 
 func (t Timeouts) validate() error {
 	for _, d := range []time.Duration{t.TCP, t.TCPFin, t.UDP} {
