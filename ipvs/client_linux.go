@@ -26,7 +26,8 @@ const (
 	// batchWindow bounds the requests in flight in Apply: the kernel acks
 	// every request at once, and acks beyond the socket's receive buffer
 	// would be dropped (ENOBUFS). With capped acks of about 600 bytes of
-	// memory each, 128 stay well inside the default 208 KiB.
+	// memory each, 128 (and the window's closing no-op) stay well inside
+	// the default 208 KiB.
 	batchWindow = 128
 )
 
@@ -284,20 +285,31 @@ func (c *client) apply(ops []Op, fn func(int, error) bool) error {
 
 // sendWindow sends msgs in one system call and waits for the ack of each,
 // storing each outcome in results at its request's position.
+//
+// The kernel handles the requests of one sendmsg in order, before the call
+// returns, and acks each; but it skips the ack of a request whose handler
+// returns EINTR, taking it for a dump that has started (netlink_rcv_skb).
+// IPVS does that when it stops a sync daemon whose thread had not run yet,
+// which is then stopped all the same. So a no-op that is always acked ends
+// every window: once its ack is in, a request without one has succeeded.
 func (c *client) sendWindow(msgs []netlink.Message, ops []Op, results []error) error {
-	sent, err := c.c.SendMessages(msgs)
+	barrier := netlink.Message{Header: netlink.Header{Type: netlink.Noop, Flags: netlink.Request | netlink.Acknowledge}}
+	// The full slice expression makes append copy: msgs shares its array
+	// with the next window.
+	sent, err := c.c.SendMessages(append(msgs[:len(msgs):len(msgs)], barrier))
 	if err != nil {
 		return fmt.Errorf("ipvs: send batch: %w", err)
 	}
 	first := sent[0].Header.Sequence
 	// position maps an ack's sequence number to its request; sequence
-	// numbers of one batch are consecutive (and may wrap).
+	// numbers of one batch are consecutive (and may wrap). The barrier is
+	// at len(msgs).
 	position := func(seq uint32) (int, bool) {
-		i := int(seq - first)
-		return i, seq-first < uint32(len(sent))
+		return int(seq - first), seq-first < uint32(len(sent))
 	}
 
-	for pending := len(msgs); pending > 0; {
+	clear(results)
+	for {
 		for m, err := range c.c.ReceiveIter() {
 			var seq uint32
 			var result error
@@ -313,15 +325,14 @@ func (c *client) sendWindow(msgs []netlink.Message, ops []Op, results []error) e
 				continue // not an ack: nothing of ours
 			}
 			i, ok := position(seq)
-			if !ok {
+			switch {
+			case !ok:
 				continue
+			case i == len(msgs):
+				return nil
+			case result != nil:
+				results[i] = &Error{Command: ops[i].Command, Err: result}
 			}
-			if result != nil {
-				result = &Error{Command: ops[i].Command, Err: result}
-			}
-			results[i] = result
-			pending--
 		}
 	}
-	return nil
 }

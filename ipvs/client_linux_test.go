@@ -48,7 +48,15 @@ func (s *testSocket) SendMessages(reqs []netlink.Message) error {
 			s.datagrams = append(s.datagrams, []netlink.Message{familyReply(req)})
 			continue
 		}
+		if req.Header.Type < 0x10 {
+			// A control message (NLMSG_NOOP): the kernel only acks it.
+			s.datagrams = append(s.datagrams, []netlink.Message{ack(req)})
+			continue
+		}
 		replies, err := s.fn(req)
+		if err == errSkipAck {
+			continue
+		}
 		if err != nil {
 			var errno unix.Errno
 			if !errors.As(err, &errno) {
@@ -95,6 +103,10 @@ func (s *testSocket) ReceiveIter() iter.Seq2[netlink.Message, error] {
 	}
 }
 
+// errSkipAck makes the fake kernel answer nothing, as netlink_rcv_skb does
+// when a handler returns EINTR.
+var errSkipAck = errors.New("no ack")
+
 func familyReply(req netlink.Message) netlink.Message {
 	ae := netlink.NewAttributeEncoder()
 	ae.Uint16(unix.CTRL_ATTR_FAMILY_ID, testFamilyID)
@@ -108,7 +120,10 @@ func familyReply(req netlink.Message) netlink.Message {
 }
 
 func ack(req netlink.Message) netlink.Message {
-	return netlink.Message{Header: netlink.Header{Type: netlink.Error}, Data: make([]byte, 4+16)}
+	return netlink.Message{
+		Header: netlink.Header{Type: netlink.Error, Sequence: req.Header.Sequence, PID: req.Header.PID},
+		Data:   make([]byte, 4+16),
+	}
 }
 
 // reply builds an IPVS reply message carrying attrs.
@@ -681,4 +696,28 @@ func FuzzDecodeReplies(f *testing.F) {
 			_ = decode(ad)
 		}
 	})
+}
+
+// TestLinuxClientStopDaemonWithoutAck: the 6.1 kernel sends no ack when it
+// stops a sync daemon whose thread had not run yet (the handler's EINTR);
+// the daemon is stopped, and the client must not wait for ever.
+func TestLinuxClientStopDaemonWithoutAck(t *testing.T) {
+	c := testClient(t, func(req netlink.Message) ([]netlink.Message, error) {
+		if Command(req.Data[0]) == CmdDelDaemon {
+			return nil, errSkipAck
+		}
+		return nil, unix.EEXIST
+	})
+	if err := c.StopDaemon(Master); err != nil {
+		t.Errorf("StopDaemon: %v", err)
+	}
+	// The acks that do come still reach their requests.
+	var got []error
+	ops := []Op{{Command: CmdDelDaemon, Daemon: Daemon{State: Backup}}, {Command: CmdNewService, Service: Service{FirewallMark: 1}}}
+	if err := c.Apply(ops, func(_ int, err error) bool { got = append(got, err); return true }); err != nil {
+		t.Fatalf("Apply: %v", err)
+	}
+	if len(got) != 2 || got[0] != nil || !errors.Is(got[1], os.ErrExist) {
+		t.Errorf("outcomes: want [nil, EEXIST], got %v", got)
+	}
 }

@@ -1,0 +1,92 @@
+package compat_test
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/lvsgo/ipvsadm/compat"
+	"github.com/lvsgo/ipvsadm/ipvs"
+	"github.com/lvsgo/ipvsadm/ipvs/ipvstest"
+)
+
+const cannotInit = "Are you sure that IP Virtual Server is built in the kernel or as module?\n"
+
+// TestInitRetriesOnceAfterModprobe follows ipvsadm's start-up: when IPVS
+// cannot be initialised it runs modprobe once, retries only if modprobe
+// succeeded, and otherwise fails with status 2.
+func TestInitRetriesOnceAfterModprobe(t *testing.T) {
+	tests := []struct {
+		name        string
+		dialErrs    []error // what each dial answers, then a working kernel
+		modprobeErr error
+		wantDials   int
+		wantStatus  int
+		wantStderr  string
+	}{
+		{
+			name: "loaded by modprobe", dialErrs: []error{ipvs.ErrFamilyNotFound},
+			wantDials: 2, wantStatus: 0,
+		},
+		{
+			name: "modprobe fails", dialErrs: []error{ipvs.ErrFamilyNotFound}, modprobeErr: errors.New("exit status 1"),
+			wantDials: 1, wantStatus: 2,
+			wantStderr: "Can't initialize ipvs: Protocol not available\n" + cannotInit,
+		},
+		{
+			name: "still no IPVS", dialErrs: []error{ipvs.ErrFamilyNotFound, ipvs.ErrFamilyNotFound},
+			wantDials: 2, wantStatus: 2,
+			wantStderr: "Can't initialize ipvs: Protocol not available\n" + cannotInit,
+		},
+		{
+			name: "not root", dialErrs: []error{&ipvs.Error{Command: ipvs.CmdGetInfo, Err: syscall.EPERM}, &ipvs.Error{Command: ipvs.CmdGetInfo, Err: syscall.EPERM}},
+			wantDials: 2, wantStatus: 2,
+			wantStderr: "Can't initialize ipvs: Permission denied (you must be root)\n" + cannotInit,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			dials := 0
+			env := compat.Env{
+				Args:   []string{"ipvsadm", "-Sn"},
+				Stdin:  strings.NewReader(""),
+				Stdout: &stdout, Stderr: &stderr,
+				Dial: func() (*ipvs.Client, error) {
+					dials++
+					if dials <= len(tt.dialErrs) {
+						return nil, tt.dialErrs[dials-1]
+					}
+					return ipvs.NewFromConn(ipvstest.New().Dial())
+				},
+				Modprobe: func() error { return tt.modprobeErr },
+				Names:    compat.FileNames(nil, nil),
+			}
+			status := compat.Main(env)
+			if status != tt.wantStatus || dials != tt.wantDials {
+				t.Errorf("status %d after %d dials; want %d after %d", status, dials, tt.wantStatus, tt.wantDials)
+			}
+			if diff := cmp.Diff(tt.wantStderr, stderr.String()); diff != "" {
+				t.Errorf("stderr (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestHelpNeedsNoKernel: one of the README's differences from 1.31, which
+// initialises IPVS before it reads -h or -v.
+func TestHelpNeedsNoKernel(t *testing.T) {
+	for _, arg := range []string{"-h", "-v", "--help", "--version"} {
+		var stdout, stderr bytes.Buffer
+		env := compat.Env{
+			Args: []string{"ipvsadm", arg}, Stdout: &stdout, Stderr: &stderr,
+			Dial: func() (*ipvs.Client, error) { return nil, ipvs.ErrFamilyNotFound },
+		}
+		if status := compat.Main(env); status != 0 || stderr.Len() != 0 || !strings.HasPrefix(stdout.String(), "ipvsadm v1.31 2019/12/24") {
+			t.Errorf("ipvsadm %s without IPVS: status %d, stdout %.40q, stderr %q", arg, status, stdout.String(), stderr.String())
+		}
+	}
+}
