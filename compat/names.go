@@ -627,60 +627,46 @@ func (n *systemNames) HostAddr(name string) (netip.Addr, bool) {
 	if a, ok, numeric := digitsDotsAddr(name); numeric {
 		return a, ok
 	}
-	n.load()
-	for _, src := range n.sources {
-		var (
-			a      netip.Addr
-			status = nssUnavail
-		)
-		switch src.name {
-		case "files":
-			if n.hosts != nil {
-				var ok bool
-				a, ok = n.hosts.addrOf(name)
-				status = found(ok)
-			}
-		case "dns":
-			a, status = n.dnsAddr(name)
-		}
-		if status == nssSuccess {
-			return a, true
-		}
-		if src.stop[status] {
-			break
-		}
-	}
-	return netip.Addr{}, false
+	return nssLookup(n,
+		func(h *hostsFile) (netip.Addr, bool) { return h.addrOf(name) },
+		func() (netip.Addr, nssStatus) { return n.dnsAddr(name) })
 }
 
 func (n *systemNames) AddrHost(addr netip.Addr) (string, bool) {
 	if unspecifiedIPv6(addr) {
 		return "", false
 	}
+	return nssLookup(n,
+		func(h *hostsFile) (string, bool) { return h.nameOf(addr) },
+		func() (string, nssStatus) { return n.dnsName(addr) })
+}
+
+// nssLookup asks the sources of the "hosts:" line in turn, as glibc's NSS
+// does: the first success answers, and a status the line says to return on
+// ends the lookup.
+func nssLookup[T any](n *systemNames, files func(*hostsFile) (T, bool), dns func() (T, nssStatus)) (T, bool) {
 	n.load()
+	var none T
 	for _, src := range n.sources {
-		var (
-			name   string
-			status = nssUnavail
-		)
+		v, status := none, nssUnavail
 		switch src.name {
 		case "files":
 			if n.hosts != nil {
 				var ok bool
-				name, ok = n.hosts.nameOf(addr)
+				v, ok = files(n.hosts)
 				status = found(ok)
 			}
 		case "dns":
-			name, status = n.dnsName(addr)
+			v, status = dns()
 		}
 		if status == nssSuccess {
-			return name, true
+			return v, true
 		}
 		if src.stop[status] {
 			break
 		}
 	}
-	return "", false
+	return none, false
 }
 
 func (n *systemNames) ServicePort(name, proto string) (uint16, bool) {
