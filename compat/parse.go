@@ -425,7 +425,7 @@ func (p *parser) options(c *poptContext) *exit {
 	for {
 		spec, arg, hasArg, perr := c.nextOption()
 		if perr != poptOK {
-			return &exit{status: 255, stderr: c.badOption() + ": " + perr.String() + "\n"}
+			return &exit{status: 255, stderr: c.badOption() + ": " + perr.String() + "\n", lineFails: true}
 		}
 		if spec == nil {
 			return nil
@@ -888,7 +888,3 @@ func (p *parser) check() string {
 func tryHelp(argv0 string) *exit {
 	return &exit{status: 255, stderr: "Try `" + argv0 + " -h' or '" + argv0 + " --help' for more information.\n"}
 }
-
-// isTryHelp tells the "Try" exit from popt's errors, which share its
-// status: a restore stops at the one and goes on after the others.
-func isTryHelp(ex *exit) bool { return strings.HasPrefix(ex.stderr, "Try `") }

@@ -129,6 +129,9 @@ type exit struct {
 	status int
 	stdout string
 	stderr string
+	// lineFails marks a popt error after the command: in a restore only
+	// that line fails, where every other exit ends the restore.
+	lineFails bool
 }
 
 // Names answers the name lookups ipvsadm makes through the C library, so

@@ -24,7 +24,7 @@ func (r *runner) restore() int {
 		req, ex := parseArgs(args, r.env.Names)
 		if ex != nil {
 			switch {
-			case ex.status == 255 && !isTryHelp(ex):
+			case ex.lineFails:
 				// A popt error after the command: the line fails, the
 				// restore goes on.
 				status = r.end(ex)
