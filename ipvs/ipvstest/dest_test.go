@@ -9,7 +9,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/lvsgo/ipvsadm/ipvs/ipvstest"
-	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 )
 
@@ -61,19 +60,7 @@ func TestDestGoldenFromIpvsadm(t *testing.T) {
 		"08 00 05 00 64 00 00 00", // U_THRESH 100
 		"08 00 06 00 0a 00 00 00", // L_THRESH 10
 	)
-	sent, err := c.c.Send(netlink.Message{
-		Header: netlink.Header{Type: netlink.HeaderType(c.family), Flags: reqAck},
-		Data:   req,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if sent.Header.Length != 200 {
-		t.Fatalf("request length %d, want 200 as in the reference", sent.Header.Length)
-	}
-	if _, err := c.c.Receive(); err != nil {
-		t.Fatalf("NEW_DEST: %v", err)
-	}
+	c.sendReference(req, 200, "NEW_DEST")
 	svc := ipvstest.ServiceKey{Protocol: unix.IPPROTO_TCP, Addr: netip.MustParseAddr("10.0.0.1"), Port: 80}
 	dst := ipvstest.DestinationKey{Addr: netip.MustParseAddr("192.168.0.1"), Port: 8080}
 	if err := k.SetConnCounts(svc, dst, 1, 2, 3); err != nil {

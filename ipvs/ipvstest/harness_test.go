@@ -210,6 +210,26 @@ func (c *tconn) exec(cmd uint8, flags netlink.HeaderFlags, as ...attr) ([]netlin
 }
 
 // do sends a request with NLM_F_ACK and returns its errno (0 on success).
+// sendReference sends a request payload written out from the reference,
+// checks that it makes a message of the length ipvsadm's does, and expects
+// the kernel's ack.
+func (c *tconn) sendReference(payload []byte, length uint32, what string) {
+	c.t.Helper()
+	sent, err := c.c.Send(netlink.Message{
+		Header: netlink.Header{Type: netlink.HeaderType(c.family), Flags: reqAck},
+		Data:   payload,
+	})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if sent.Header.Length != length {
+		c.t.Fatalf("%s: request length %d, want %d as in the reference", what, sent.Header.Length, length)
+	}
+	if _, err := c.c.Receive(); err != nil {
+		c.t.Fatalf("%s: %v", what, err)
+	}
+}
+
 func (c *tconn) do(cmd uint8, as ...attr) unix.Errno {
 	c.t.Helper()
 	_, err := c.exec(cmd, reqAck, as...)

@@ -11,7 +11,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/lvsgo/ipvsadm/ipvs/ipvstest"
-	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 )
 
@@ -53,19 +52,7 @@ func TestServiceGoldenFromIpvsadm(t *testing.T) {
 		"08 00 08 00 58 02 00 00",                                     // TIMEOUT 600
 		"08 00 09 00 ff ff ff 00",                                     // NETMASK /24
 	)
-	sent, err := c.c.Send(netlink.Message{
-		Header: netlink.Header{Type: netlink.HeaderType(c.family), Flags: reqAck},
-		Data:   req,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if sent.Header.Length != 112 {
-		t.Fatalf("request length %d, want 112 as in the reference", sent.Header.Length)
-	}
-	if _, err := c.c.Receive(); err != nil {
-		t.Fatalf("NEW_SERVICE: %v", err)
-	}
+	c.sendReference(req, 112, "NEW_SERVICE")
 
 	key := ipvstest.ServiceKey{AF: unix.AF_INET, Protocol: unix.IPPROTO_TCP, Addr: netip.MustParseAddr("10.0.0.1"), Port: 80}
 	if err := k.SetServiceStats(key, ipvstest.Stats{Conns: 0x1_0000_0002, InBytes: 0x0102030405060708}); err != nil {
