@@ -264,7 +264,7 @@ func (c *client) apply(ops []Op, fn func(int, error) bool) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 
-	results := make([]error, batchWindow)
+	results := make([]error, min(batchWindow, len(msgs)))
 	for start := 0; start < len(msgs); start += batchWindow {
 		window := msgs[start:min(start+batchWindow, len(msgs))]
 		if err := c.sendWindow(window, ops[start:], results[:len(window)]); err != nil {

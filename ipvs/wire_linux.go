@@ -77,6 +77,18 @@ const (
 	fwdMethodMask = 0x7
 )
 
+// attributeSet records which attributes of a nest were present, without
+// allocating: every IPVS attribute type is below 32.
+type attributeSet uint32
+
+func (s *attributeSet) add(typ uint16) {
+	if typ < 32 {
+		*s |= 1 << typ
+	}
+}
+
+func (s attributeSet) has(typ uint16) bool { return typ < 32 && s&(1<<typ) != 0 }
+
 // encode adds the attributes of the request op makes.
 func (op Op) encode(ae *netlink.AttributeEncoder) {
 	switch op.Command {
@@ -214,12 +226,12 @@ func decodeService(ad *netlink.AttributeDecoder) (ServiceExtended, error) {
 	var (
 		s                      ServiceExtended
 		addr, netmask          []byte
-		seen                   = map[uint16]bool{}
+		seen                   attributeSet
 		stats32, stats64       Stats
 		hasStats32, hasStats64 bool
 	)
 	for ad.Next() {
-		seen[ad.Type()] = true
+		seen.add(ad.Type())
 		switch ad.Type() {
 		case svcAF:
 			s.Family = Family(ad.Uint16())
@@ -257,14 +269,14 @@ func decodeService(ad *netlink.AttributeDecoder) (ServiceExtended, error) {
 		return s, decodeError(err)
 	}
 
-	if !seen[svcAF] || !seen[svcSchedName] || !seen[svcFlags] || !seen[svcTimeout] || !seen[svcNetmask] {
+	if !seen.has(svcAF) || !seen.has(svcSchedName) || !seen.has(svcFlags) || !seen.has(svcTimeout) || !seen.has(svcNetmask) {
 		return s, fmt.Errorf("%w: service lacks a mandatory attribute", ErrMalformedReply)
 	}
 	if s.Family != IPv4 && s.Family != IPv6 {
 		return s, fmt.Errorf("%w: service family %v", ErrMalformedReply, s.Family)
 	}
-	if !seen[svcFwmark] {
-		if !seen[svcProtocol] || !seen[svcPort] || addr == nil {
+	if !seen.has(svcFwmark) {
+		if !seen.has(svcProtocol) || !seen.has(svcPort) || addr == nil {
 			return s, fmt.Errorf("%w: service has neither a firewall mark nor protocol, address and port", ErrMalformedReply)
 		}
 		var err error
@@ -384,13 +396,13 @@ func decodeDestination(ad *netlink.AttributeDecoder, serviceFamily Family) (Dest
 	var (
 		d                      DestinationExtended
 		addr                   []byte
-		seen                   = map[uint16]bool{}
+		seen                   attributeSet
 		stats32, stats64       Stats
 		hasStats32, hasStats64 bool
 	)
 	d.Family = serviceFamily
 	for ad.Next() {
-		seen[ad.Type()] = true
+		seen.add(ad.Type())
 		switch ad.Type() {
 		case destAddr:
 			addr = ad.Bytes()
@@ -430,7 +442,7 @@ func decodeDestination(ad *netlink.AttributeDecoder, serviceFamily Family) (Dest
 		return d, decodeError(err)
 	}
 	for _, a := range []uint16{destAddr, destPort, destFwdMethod, destWeight, destUThresh, destLThresh, destActiveConns, destInactConns, destPersistConns} {
-		if !seen[a] {
+		if !seen.has(a) {
 			return d, fmt.Errorf("%w: destination lacks attribute %d", ErrMalformedReply, a)
 		}
 	}
@@ -493,9 +505,9 @@ func decodeDaemonReply(ad *netlink.AttributeDecoder) (Daemon, error) {
 
 func decodeDaemon(ad *netlink.AttributeDecoder) (Daemon, error) {
 	var d Daemon
-	seen := map[uint16]bool{}
+	var seen attributeSet
 	for ad.Next() {
-		seen[ad.Type()] = true
+		seen.add(ad.Type())
 		switch ad.Type() {
 		case daemonState:
 			d.State = DaemonState(ad.Uint32())
@@ -526,7 +538,7 @@ func decodeDaemon(ad *netlink.AttributeDecoder) (Daemon, error) {
 	if err := ad.Err(); err != nil {
 		return d, decodeError(err)
 	}
-	if !seen[daemonState] || !seen[daemonMcastIfn] || !seen[daemonSyncID] {
+	if !seen.has(daemonState) || !seen.has(daemonMcastIfn) || !seen.has(daemonSyncID) {
 		return d, fmt.Errorf("%w: daemon lacks a mandatory attribute", ErrMalformedReply)
 	}
 	return d, nil
