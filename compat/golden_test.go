@@ -14,16 +14,19 @@ import (
 	"github.com/lvsgo/ipvsadm/compat"
 	"github.com/lvsgo/ipvsadm/ipvs"
 	"github.com/lvsgo/ipvsadm/ipvs/ipvstest"
+	"github.com/lvsgo/ipvsadm/persist"
 )
 
 // goldenConnections is /proc/net/ip_vs_conn of a kernel without connections.
 const goldenConnections = "Pro FromIP   FPrt ToIP     TPrt DestIP   DPrt State       Expires PEName PEData\n"
 
-// goldenMains are the entry points of the three commands, by argv[0].
+// goldenMains are the entry points of the three commands, by argv[0]: the
+// commands' own, so that the goldens also hold ipvsadm-save and
+// ipvsadm-restore to 1.31 when they are given none of their new options.
 var goldenMains = map[string]func(compat.Env) int{
 	"ipvsadm":         compat.Main,
-	"ipvsadm-save":    compat.SaveMain,
-	"ipvsadm-restore": compat.RestoreMain,
+	"ipvsadm-save":    func(env compat.Env) int { return persist.SaveMain(persist.Env{Env: env}) },
+	"ipvsadm-restore": func(env compat.Env) int { return persist.RestoreMain(persist.Env{Env: env}) },
 }
 
 // runCompat runs a step in-process in env; a panic is an error.

@@ -68,6 +68,13 @@ func (l *restoreLines) next() ([]string, bool) {
 			return nil, false
 		}
 	}
+	return SplitLine(line), true
+}
+
+// SplitLine splits one line of ipvsadm -R input into its tokens as 1.31
+// does: runs of characters other than space, tab, CR and LF, without the
+// word "ipvsadm" wherever it stands.
+func SplitLine(line string) []string {
 	var tokens []string
 	for i := 0; i < len(line); {
 		for i < len(line) && isRestoreBlank(line[i]) {
@@ -81,7 +88,7 @@ func (l *restoreLines) next() ([]string, bool) {
 			tokens = append(tokens, tok)
 		}
 	}
-	return tokens, true
+	return tokens
 }
 
 func isRestoreBlank(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }

@@ -59,6 +59,17 @@ func (r *runner) main() int {
 	return status
 }
 
+// Open opens the IPVS client as ipvsadm does when it starts: it loads the
+// module once if IPVS is missing, and prints ipvsadm's messages. It returns
+// the client, or nil and ipvsadm's exit status.
+func Open(env Env) (*ipvs.Client, int) {
+	r := &runner{env: env}
+	if status, ok := r.init(); !ok {
+		return nil, status
+	}
+	return r.client, 0
+}
+
 // init is ipvs_init, with ipvsadm's one modprobe and retry.
 func (r *runner) init() (int, bool) {
 	err := r.dial()

@@ -36,15 +36,26 @@ func (l *lister) writeRules(t *serviceTable) {
 	s := &t.service.Service
 	af := serviceFamily(s)
 	l.svc = l.appendServiceName(l.svc[:0], s, af, true)
-	sched := schedulerName(s.Scheduler)
 	b := append(l.line[:0], "-A "...)
-	b = append(b, l.svc...)
+	l.write(append(appendServiceRule(b, l.svc, s), '\n'))
+	for i := range t.dests {
+		b := append(l.line[:0], "-a "...)
+		l.write(append(l.appendDestinationRule(b, l.svc, s, &t.dests[i].Destination), '\n'))
+	}
+}
+
+// appendServiceRule appends the arguments of an -A line after the command:
+// svc, the service's name as a rule gives it, then the scheduler and the
+// options that differ from the defaults.
+func appendServiceRule(b, svc []byte, s *ipvs.Service) []byte {
+	sched := schedulerName(s.Scheduler)
+	b = append(b, svc...)
 	b = append(b, " -s "...)
 	b = append(b, sched...)
 	if s.Flags&ipvs.FlagPersistent != 0 {
 		b = append(b, " -p "...)
 		b = strconv.AppendUint(b, uint64(s.Timeout), 10)
-		b = appendNetmask(b, s, af, " -M ")
+		b = appendNetmask(b, s, serviceFamily(s), " -M ")
 	}
 	if pe := engineName(s.PersistenceEngine); pe != "" {
 		b = append(b, " --pe "...)
@@ -57,24 +68,23 @@ func (l *lister) writeRules(t *serviceTable) {
 		b = append(b, " -b "...)
 		b = appendSchedFlags(b, sched, s.Flags)
 	}
-	l.write(append(b, '\n'))
+	return b
+}
 
-	proto := serviceProtocol(s)
-	for i := range t.dests {
-		d := &t.dests[i].Destination
-		b := append(l.line[:0], "-a "...)
-		b = append(b, l.svc...)
-		b = append(b, " -r "...)
-		b = l.appendDestinationName(b, d, destinationFamily(d, af), proto, false)
-		b = append(b, ' ')
-		b = append(b, forwardingOption(d.Forwarding)...)
-		b = append(b, " -w "...)
-		b = strconv.AppendInt(b, int64(d.Weight), 10)
-		if d.Forwarding&fwdMask == ipvs.Tunnel {
-			b = appendTunnelOptions(b, d)
-		}
-		l.write(append(b, '\n'))
+// appendDestinationRule appends the arguments of an -a line after the
+// command: svc, the name of its service s, then the destination d.
+func (l *lister) appendDestinationRule(b, svc []byte, s *ipvs.Service, d *ipvs.Destination) []byte {
+	b = append(b, svc...)
+	b = append(b, " -r "...)
+	b = l.appendDestinationName(b, d, destinationFamily(d, serviceFamily(s)), serviceProtocol(s), false)
+	b = append(b, ' ')
+	b = append(b, forwardingOption(d.Forwarding)...)
+	b = append(b, " -w "...)
+	b = strconv.AppendInt(b, int64(d.Weight), 10)
+	if d.Forwarding&fwdMask == ipvs.Tunnel {
+		b = appendTunnelOptions(b, d)
 	}
+	return b
 }
 
 // forwardingOption is ipvsadm's fwd_switch; Local is written as -g. For any

@@ -179,9 +179,11 @@ func (s Service) encode(ae *netlink.AttributeEncoder) error {
 		ae.String(svcPEName, s.PersistenceEngine)
 	}
 	// struct ip_vs_flags {flags, mask}: the mask makes every flag take the
-	// value given, as an update replaces the whole service.
+	// value given, as an update replaces the whole service. "Hashed" is
+	// the kernel's own: a new service that came with it would never be
+	// hashed, so never found, and a service read back carries it.
 	flags := make([]byte, 8)
-	binary.NativeEndian.PutUint32(flags[0:], uint32(s.Flags))
+	binary.NativeEndian.PutUint32(flags[0:], uint32(s.Flags&^FlagHashed))
 	binary.NativeEndian.PutUint32(flags[4:], ^uint32(0))
 	ae.Bytes(svcFlags, flags)
 	ae.Uint32(svcTimeout, s.Timeout)

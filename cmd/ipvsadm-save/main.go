@@ -1,11 +1,14 @@
-// Command ipvsadm-save writes the IPVS table to standard output in the form
-// ipvsadm -R reads, as the ipvsadm 1.31 script of that name does.
+// Command ipvsadm-save prints the IPVS table as the rules that restore it,
+// as the ipvsadm 1.31 script of that name does (-n for numeric addresses and
+// ports); with --file FILE it replaces FILE atomically (see package
+// persist).
 package main
 
 import (
 	"os"
 
 	"github.com/lvsgo/ipvsadm/compat"
+	"github.com/lvsgo/ipvsadm/persist"
 )
 
-func main() { os.Exit(compat.SaveMain(compat.SystemEnv())) }
+func main() { os.Exit(persist.SaveMain(persist.Env{Env: compat.SystemEnv()})) }

@@ -1,0 +1,225 @@
+package persist
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"strings"
+
+	"github.com/lvsgo/ipvsadm/compat"
+	"github.com/lvsgo/ipvsadm/internal/hostlock"
+	"github.com/lvsgo/ipvsadm/ipvs"
+	"github.com/lvsgo/ipvsadm/rules"
+)
+
+// DefaultLockPath is the lock file of a host's transactional runs.
+const DefaultLockPath = "/run/ipvsadm.lock"
+
+// Env is the world of one ipvsadm-save or ipvsadm-restore run.
+type Env struct {
+	compat.Env
+	// LockPath is the lock file that serialises --atomic, --sync and
+	// --file runs; DefaultLockPath when empty.
+	LockPath string
+}
+
+func (env *Env) lock() (*hostlock.Held, error) {
+	p := env.LockPath
+	if p == "" {
+		p = DefaultLockPath
+	}
+	return hostlock.Lock(p)
+}
+
+// A restoreMode is how ipvsadm-restore loads its input.
+type restoreMode int
+
+const (
+	modeClassic restoreMode = iota // ipvsadm -C, then ipvsadm -R
+	modeAtomic                     // the same, as one transaction
+	modeSync                       // only the difference, as one transaction
+)
+
+// restoreOptions is an ipvsadm-restore command line.
+type restoreOptions struct {
+	mode         restoreMode
+	dryRun       bool
+	allowMissing bool
+	file         string // "" or "-" for standard input
+}
+
+const restoreUsage = "Usage: %[1]s [--atomic | --sync] [--dry-run] [--allow-missing] [FILE]\n" +
+	"  without --atomic or --sync, the table is cleared and standard input restored\n" +
+	"  line by line, as ipvsadm 1.31's %[1]s does (any argument is ignored)\n"
+
+// parseRestoreArgs reads the options. The wrapper of 1.31 ignores its
+// arguments, so without --atomic or --sync any argument still is, but
+// --dry-run and --allow-missing alone are refused: ignoring them would
+// clear the table of someone who asked for no change at all.
+func parseRestoreArgs(args []string) (restoreOptions, string) {
+	var o restoreOptions
+	var files []string
+	var others []string
+	for _, a := range args {
+		switch a {
+		case "--atomic", "--sync":
+			mode := modeAtomic
+			if a == "--sync" {
+				mode = modeSync
+			}
+			if o.mode != modeClassic && o.mode != mode {
+				return o, "--atomic and --sync exclude each other"
+			}
+			o.mode = mode
+		case "--dry-run":
+			o.dryRun = true
+		case "--allow-missing":
+			o.allowMissing = true
+		default:
+			if strings.HasPrefix(a, "-") && a != "-" {
+				others = append(others, a)
+			} else {
+				files = append(files, a)
+			}
+		}
+	}
+	if o.mode == modeClassic {
+		if o.dryRun || o.allowMissing {
+			return o, "--dry-run and --allow-missing need --atomic or --sync"
+		}
+		return o, ""
+	}
+	switch {
+	case len(others) > 0:
+		return o, "unknown option " + others[0]
+	case len(files) > 1:
+		return o, "more than one FILE"
+	case len(files) == 1:
+		o.file = files[0]
+	}
+	return o, ""
+}
+
+// RestoreMain runs ipvsadm-restore in env and returns its exit status.
+func RestoreMain(env Env) int {
+	prog := path.Base(env.Args[0])
+	o, usage := parseRestoreArgs(env.Args[1:])
+	if usage != "" {
+		fmt.Fprintf(env.Stderr, "%s: %s\n"+restoreUsage, prog, usage)
+		return 2
+	}
+	if o.mode == modeClassic {
+		return compat.RestoreMain(env.Env)
+	}
+	r := restorer{env: env, prog: prog, opts: o}
+	return r.run()
+}
+
+// A restorer is one transactional ipvsadm-restore run.
+type restorer struct {
+	env   Env
+	prog  string
+	opts  restoreOptions
+	input []byte
+}
+
+func (r *restorer) run() int {
+	if status, ok := r.read(); !ok {
+		return status
+	}
+	want, err := rules.Parse(strings.NewReader(string(r.input)), r.env.Names)
+	if err != nil {
+		return r.fail(err, "nothing was changed")
+	}
+	lock, err := r.env.lock()
+	if err != nil {
+		fmt.Fprintf(r.env.Stderr, "%s: %v\n", r.prog, err)
+		return 1
+	}
+	defer lock.Unlock()
+
+	client, status := compat.Open(r.env.Env)
+	if client == nil {
+		return status
+	}
+	defer client.Close()
+	live, err := rules.Read(client)
+	if err != nil {
+		fmt.Fprintf(r.env.Stderr, "%s: reading the table: %s\n", r.prog, compat.KernelMessage(ipvs.CmdGetService, err))
+		return 1
+	}
+	plan := rules.Diff(live, want)
+	if r.opts.mode == modeAtomic {
+		plan = rules.Replace(live, want)
+	}
+	if r.opts.dryRun {
+		var b []byte
+		for _, op := range plan.Writes() {
+			b = append(compat.AppendRule(b, op), '\n')
+		}
+		r.env.Stdout.Write(b)
+		return 0
+	}
+	if err := plan.Apply(client); err != nil {
+		var rerr *rules.Error
+		if errors.As(err, &rerr) && rerr.Rollback != nil {
+			return r.fail(err, "ROLLING BACK FAILED, the table is partly changed: "+rerr.Rollback.Error())
+		}
+		return r.fail(err, "the table was rolled back to what it was")
+	}
+	return 0
+}
+
+// read reads the input: FILE, or standard input.
+func (r *restorer) read() (int, bool) {
+	var err error
+	if r.opts.file == "" || r.opts.file == "-" {
+		r.input, err = io.ReadAll(r.env.Stdin)
+	} else {
+		r.input, err = os.ReadFile(r.opts.file)
+		if r.opts.allowMissing && errors.Is(err, fs.ErrNotExist) {
+			// The unit's start on a host without a rules file yet:
+			// an empty table, not a failure.
+			r.input, err = nil, nil
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(r.env.Stderr, "%s: %v\n", r.prog, err)
+		return 1, false
+	}
+	return 0, true
+}
+
+// fail reports err, a *rules.Error as a rule: the line, ipvsadm's message as
+// ipvsadm prints it, and what became of the table.
+func (r *restorer) fail(err error, outcome string) int {
+	var rerr *rules.Error
+	if !errors.As(err, &rerr) {
+		fmt.Fprintf(r.env.Stderr, "%s: %v\n%s: %s\n", r.prog, err, r.prog, outcome)
+		return 1
+	}
+	where := "removing what the input does not have"
+	text := rerr.Text
+	if rerr.Line > 0 {
+		where = fmt.Sprintf("line %d", rerr.Line)
+		if r.opts.file != "" && r.opts.file != "-" {
+			where += " of " + r.opts.file
+		}
+		text = r.line(rerr.Line)
+	}
+	fmt.Fprintf(r.env.Stderr, "%s: %s: %s\n%s\n%s: %s\n", r.prog, where, text, rerr.Message, r.prog, outcome)
+	return rerr.Status
+}
+
+// line returns line n of the input, counting from 1.
+func (r *restorer) line(n int) string {
+	s := string(r.input)
+	for i := 1; i < n; i++ {
+		_, s, _ = strings.Cut(s, "\n")
+	}
+	s, _, _ = strings.Cut(s, "\n")
+	return strings.TrimRight(s, " \t\r")
+}

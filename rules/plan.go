@@ -1,0 +1,212 @@
+package rules
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/lvsgo/ipvsadm/compat"
+	"github.com/lvsgo/ipvsadm/ipvs"
+)
+
+// A Plan is the writes that turn a table into a rule set, in order, each
+// with the writes that undo it.
+type Plan struct {
+	Steps []Step
+}
+
+// A Step is one write of a Plan.
+type Step struct {
+	Op ipvs.Op
+	// Line is the input line that asks for the write; 0 for the removal
+	// of what the input does not have.
+	Line int
+	// undo puts back what Op changes, in order.
+	undo []ipvs.Op
+}
+
+// Diff returns the plan that turns the table from, as Read returns it, into
+// to in place, touching nothing that is set alike in both: first the
+// services and destinations to has and from lacks, in to's order, then
+// those set differently, then the removal of what from has and to lacks,
+// so that a service never has fewer destinations on the way than at
+// either end. The order of destinations that are in both is left as it is.
+func Diff(from, to *Set) *Plan {
+	var creates, edits, deletes []Step
+	fromIndex := from.index()
+	inTo := make(map[serviceKey]bool, len(to.Services))
+	for i := range to.Services {
+		s := &to.Services[i]
+		key := keyOf(&s.Service)
+		inTo[key] = true
+		j, ok := fromIndex.services[key]
+		if !ok {
+			creates = appendCreate(creates, s)
+			continue
+		}
+		old := &from.Services[j]
+		if !sameService(&s.Service, &old.Service) {
+			edits = append(edits, Step{
+				Op:   ipvs.Op{Command: ipvs.CmdSetService, Service: s.Service},
+				Line: s.Line,
+				undo: []ipvs.Op{{Command: ipvs.CmdSetService, Service: old.Service}},
+			})
+		}
+		oldDests := old.destinationIndex()
+		newDests := s.destinationIndex()
+		for k := range s.Destinations {
+			d := &s.Destinations[k]
+			n, ok := oldDests[destinationKeyOf(&d.Destination)]
+			switch {
+			case !ok:
+				creates = append(creates, createDestination(&s.Service, d))
+			case !sameDestination(&d.Destination, &old.Destinations[n].Destination):
+				edits = append(edits, Step{
+					Op:   ipvs.Op{Command: ipvs.CmdSetDestination, Service: s.Service, Destination: d.Destination},
+					Line: d.Line,
+					undo: []ipvs.Op{{Command: ipvs.CmdSetDestination, Service: s.Service, Destination: old.Destinations[n].Destination}},
+				})
+			}
+		}
+		for k := range old.Destinations {
+			d := &old.Destinations[k]
+			if _, ok := newDests[destinationKeyOf(&d.Destination)]; !ok {
+				deletes = append(deletes, Step{
+					Op:   ipvs.Op{Command: ipvs.CmdDelDestination, Service: s.Service, Destination: d.Destination},
+					undo: []ipvs.Op{{Command: ipvs.CmdNewDestination, Service: s.Service, Destination: d.Destination}},
+				})
+			}
+		}
+	}
+	for i := range from.Services {
+		old := &from.Services[i]
+		if !inTo[keyOf(&old.Service)] {
+			deletes = append(deletes, Step{
+				Op:   ipvs.Op{Command: ipvs.CmdDelService, Service: old.Service},
+				undo: recreate(nil, old),
+			})
+		}
+	}
+	steps := make([]Step, 0, len(creates)+len(edits)+len(deletes))
+	return &Plan{Steps: append(append(append(steps, creates...), edits...), deletes...)}
+}
+
+// Replace returns the plan of what ipvsadm -C followed by ipvsadm -R of to
+// does to the table from, as Read returns it: a flush, then every service
+// of to and its destinations, in to's order. Undoing the flush makes from
+// again.
+func Replace(from, to *Set) *Plan {
+	var undo []ipvs.Op
+	for i := range from.Services {
+		undo = recreate(undo, &from.Services[i])
+	}
+	steps := []Step{{Op: ipvs.Op{Command: ipvs.CmdFlush}, undo: undo}}
+	for i := range to.Services {
+		steps = appendCreate(steps, &to.Services[i])
+	}
+	return &Plan{Steps: steps}
+}
+
+// appendCreate appends the steps that add s and its destinations.
+func appendCreate(steps []Step, s *Service) []Step {
+	steps = append(steps, Step{
+		Op:   ipvs.Op{Command: ipvs.CmdNewService, Service: s.Service},
+		Line: s.Line,
+		undo: []ipvs.Op{{Command: ipvs.CmdDelService, Service: s.Service}},
+	})
+	for k := range s.Destinations {
+		steps = append(steps, createDestination(&s.Service, &s.Destinations[k]))
+	}
+	return steps
+}
+
+func createDestination(s *ipvs.Service, d *Destination) Step {
+	return Step{
+		Op:   ipvs.Op{Command: ipvs.CmdNewDestination, Service: *s, Destination: d.Destination},
+		Line: d.Line,
+		undo: []ipvs.Op{{Command: ipvs.CmdDelDestination, Service: *s, Destination: d.Destination}},
+	}
+}
+
+// recreate appends the writes that make s, read from the kernel, again:
+// the service, then its destinations oldest first, since the kernel lists
+// the newest first.
+func recreate(ops []ipvs.Op, s *Service) []ipvs.Op {
+	ops = append(ops, ipvs.Op{Command: ipvs.CmdNewService, Service: s.Service})
+	for k := len(s.Destinations) - 1; k >= 0; k-- {
+		ops = append(ops, ipvs.Op{Command: ipvs.CmdNewDestination, Service: s.Service, Destination: s.Destinations[k].Destination})
+	}
+	return ops
+}
+
+// Writes returns the plan's writes, in order.
+func (p *Plan) Writes() []ipvs.Op {
+	ops := make([]ipvs.Op, len(p.Steps))
+	for i := range p.Steps {
+		ops[i] = p.Steps[i].Op
+	}
+	return ops
+}
+
+// Apply makes the plan's writes on t, in batches, as one transaction: if
+// the kernel refuses one, every write it made is undone, newest first, so
+// that t holds what it held before, and Apply returns an *Error with the
+// refused write's line and the kernel's message as ipvsadm words it. Its
+// Rollback is nil if the undoing was complete. Counters of services and
+// destinations that had to be removed and made again start from zero: the
+// kernel has no way to set them.
+func (p *Plan) Apply(t Table) error {
+	if len(p.Steps) == 0 {
+		return nil
+	}
+	var done []int
+	failed := -1
+	var failure error
+	err := t.Apply(p.Writes(), func(i int, err error) bool {
+		if err != nil && failed < 0 {
+			failed, failure = i, err
+		} else if err == nil {
+			done = append(done, i)
+		}
+		return failed < 0
+	})
+	if err == nil && failed < 0 {
+		return nil
+	}
+	var undo []ipvs.Op
+	for k := len(done) - 1; k >= 0; k-- {
+		undo = append(undo, p.Steps[done[k]].undo...)
+	}
+	rollback := undoAll(t, undo)
+	if failed < 0 {
+		// The socket failed, not a write.
+		return &Error{Text: "apply", Message: err.Error(), Status: 255, Err: err, Rollback: rollback}
+	}
+	step := &p.Steps[failed]
+	return &Error{
+		Line:     step.Line,
+		Text:     string(compat.AppendRule(nil, step.Op)),
+		Message:  compat.KernelMessage(step.Op.Command, failure),
+		Status:   255,
+		Err:      failure,
+		Rollback: rollback,
+	}
+}
+
+// undoAll makes every write of undo, going on past a refused one so that as
+// much as can be put back is; it returns what went wrong, if anything.
+func undoAll(t Table, undo []ipvs.Op) error {
+	if len(undo) == 0 {
+		return nil
+	}
+	var errs []error
+	err := t.Apply(undo, func(i int, err error) bool {
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", compat.AppendRule(nil, undo[i]), err))
+		}
+		return true
+	})
+	if err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
