@@ -5,6 +5,10 @@
 GO      ?= go
 PREFIX  ?= /usr/local
 DESTDIR ?=
+# The boot service: systemd reads units from $(PREFIX)/lib/systemd/system for
+# /usr and /usr/local alike; the sync daemons' script goes to LIBEXECDIR.
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+LIBEXECDIR ?= $(PREFIX)/libexec/ipvsadm
 BIN     := build/bin
 CMDS    := ipvsadm ipvsadm-save ipvsadm-restore
 
@@ -42,9 +46,20 @@ shell:
 golden:
 	vm/golden.sh
 
+# install puts the commands in $(PREFIX)/sbin, and the boot service
+# (systemd/) with the paths filled in; `systemctl enable ipvsadm` is left to
+# the operator. systemd/debian.conf is the drop-in for Debian's files
+# (README: The boot service).
 install: build
-	install -d $(DESTDIR)$(PREFIX)/sbin
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(UNITDIR) $(DESTDIR)$(LIBEXECDIR)
 	install -m 0755 $(addprefix $(BIN)/,$(CMDS)) $(DESTDIR)$(PREFIX)/sbin/
+	for f in ipvsadm.service ipvsadm-sync.service ipvsadm-sync; do \
+		sed -e 's|@SBINDIR@|$(PREFIX)/sbin|g' -e 's|@LIBEXECDIR@|$(LIBEXECDIR)|g' systemd/$$f >$(DESTDIR)$(UNITDIR)/$$f.tmp && \
+		mv $(DESTDIR)$(UNITDIR)/$$f.tmp $(DESTDIR)$(UNITDIR)/$$f || exit 1; \
+	done
+	chmod 0644 $(DESTDIR)$(UNITDIR)/ipvsadm.service $(DESTDIR)$(UNITDIR)/ipvsadm-sync.service
+	mv $(DESTDIR)$(UNITDIR)/ipvsadm-sync $(DESTDIR)$(LIBEXECDIR)/ipvsadm-sync
+	chmod 0755 $(DESTDIR)$(LIBEXECDIR)/ipvsadm-sync
 
 clean:
 	rm -rf build

@@ -93,10 +93,14 @@ func Diff(from, to *Set) *Plan {
 // Replace returns the plan of what ipvsadm -C followed by ipvsadm -R of to
 // does to the table from, as Read returns it: a flush, then every service
 // of to and its destinations, in to's order. Undoing the flush makes from
-// again.
+// again, services last dumped first: the kernel lists a hash bucket's
+// services newest first, so that gives each bucket its order back, and it
+// keeps the kernel's search of its deleted destinations short (it revives
+// one it still holds, with its counters, and flushed the first dumped
+// services' destinations first, so they are deepest in that list).
 func Replace(from, to *Set) *Plan {
 	var undo []ipvs.Op
-	for i := range from.Services {
+	for i := len(from.Services) - 1; i >= 0; i-- {
 		undo = recreate(undo, &from.Services[i])
 	}
 	steps := []Step{{Op: ipvs.Op{Command: ipvs.CmdFlush}, undo: undo}}
