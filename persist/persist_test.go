@@ -170,7 +170,7 @@ func TestRestoreFailures(t *testing.T) {
 		name   string
 		args   []string // after ipvsadm-restore; $FILE is the rules file
 		input  string
-		fault  bool // the kernel refuses the third write
+		fault  int  // the kernel refuses this write, counting from 1; 0: none
 		want   result
 		writes bool // whether writes are left (none: nothing changed)
 	}{
@@ -194,19 +194,28 @@ func TestRestoreFailures(t *testing.T) {
 			name:  "the kernel refuses a write",
 			args:  []string{"--atomic", "$FILE"},
 			input: tableB,
-			fault: true,
+			fault: 3,
 			want: result{status: 255, stderr: "ipvsadm-restore: line 3 of $FILE: -a -t 10.0.0.1:80 -r 10.0.1.1:80 -m -w 1\n" +
 				"Memory allocation problem\n" +
-				"ipvsadm-restore: the table was rolled back to what it was\n"},
+				"ipvsadm-restore: every change was undone, the table is as it was\n"},
 		},
 		{
 			name:  "the kernel refuses a write of --sync",
 			args:  []string{"--sync", "$FILE"},
 			input: tableB,
-			fault: true,
+			fault: 3,
 			want: result{status: 255, stderr: "ipvsadm-restore: line 6 of $FILE: -A -u 10.0.0.2:53 -s sh\n" +
 				"Memory allocation problem\n" +
-				"ipvsadm-restore: the table was rolled back to what it was\n"},
+				"ipvsadm-restore: every change was undone, the table is as it was\n"},
+		},
+		{
+			name:  "the kernel refuses the flush",
+			args:  []string{"--atomic", "$FILE"},
+			input: tableB,
+			fault: 1,
+			want: result{status: 255, stderr: "ipvsadm-restore: clearing the table: -C\n" +
+				"Memory allocation problem\n" +
+				"ipvsadm-restore: every change was undone, the table is as it was\n"},
 		},
 		{
 			name: "a missing file",
@@ -233,7 +242,7 @@ func TestRestoreFailures(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newHost(t)
 			h.mustRun(tableA, "ipvsadm-restore")
-			before := h.mustRun("", "ipvsadm", "-Ln", "--nosort")
+			before := h.mustRun("", "ipvsadm", "-Ln")
 			file := h.file("rules", tt.input)
 			missing := filepath.Join(h.dir, "missing")
 			args := []string{"ipvsadm-restore"}
@@ -241,11 +250,11 @@ func TestRestoreFailures(t *testing.T) {
 				a = strings.ReplaceAll(a, "$MISSING", missing)
 				args = append(args, strings.ReplaceAll(a, "$FILE", file))
 			}
-			if tt.fault {
+			if tt.fault > 0 {
 				writes := 0
 				h.kernel.SetFault(func(r ipvstest.Request) error {
 					if !r.Dump && r.Command != uint8(ipvs.CmdGetInfo) {
-						if writes++; writes == 3 {
+						if writes++; writes == tt.fault {
 							return syscall.ENOMEM
 						}
 					}
@@ -259,10 +268,10 @@ func TestRestoreFailures(t *testing.T) {
 			if diff := cmp.Diff(tt.want, got, cmp.AllowUnexported(result{})); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
 			}
-			if !tt.fault && h.kernel.Writes() != writes {
+			if tt.fault == 0 && h.kernel.Writes() != writes {
 				t.Errorf("%d writes reached the kernel", h.kernel.Writes()-writes)
 			}
-			if diff := cmp.Diff(before, h.mustRun("", "ipvsadm", "-Ln", "--nosort")); diff != "" {
+			if diff := cmp.Diff(before, h.mustRun("", "ipvsadm", "-Ln")); diff != "" {
 				t.Errorf("the table changed (-before +after):\n%s", diff)
 			}
 		})

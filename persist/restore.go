@@ -134,6 +134,13 @@ func (r *restorer) run() int {
 	if err != nil {
 		return r.fail(err, "nothing was changed")
 	}
+	// IPVS first, so that a user who may not change it hears what
+	// ipvsadm says to them; then the lock, before the table is read.
+	client, status := compat.Open(r.env.Env)
+	if client == nil {
+		return status
+	}
+	defer client.Close()
 	lock, err := r.env.lock()
 	if err != nil {
 		fmt.Fprintf(r.env.Stderr, "%s: %v\n", r.prog, err)
@@ -141,11 +148,6 @@ func (r *restorer) run() int {
 	}
 	defer lock.Unlock()
 
-	client, status := compat.Open(r.env.Env)
-	if client == nil {
-		return status
-	}
-	defer client.Close()
 	live, err := rules.Read(client)
 	if err != nil {
 		fmt.Fprintf(r.env.Stderr, "%s: reading the table: %s\n", r.prog, compat.KernelMessage(ipvs.CmdGetService, err))
@@ -168,7 +170,7 @@ func (r *restorer) run() int {
 		if errors.As(err, &rerr) && rerr.Rollback != nil {
 			return r.fail(err, "ROLLING BACK FAILED, the table is partly changed: "+rerr.Rollback.Error())
 		}
-		return r.fail(err, "the table was rolled back to what it was")
+		return r.fail(err, "every change was undone, the table is as it was")
 	}
 	return 0
 }
@@ -203,6 +205,9 @@ func (r *restorer) fail(err error, outcome string) int {
 	}
 	where := "removing what the input does not have"
 	text := rerr.Text
+	if text == "-C" {
+		where = "clearing the table"
+	}
 	if rerr.Line > 0 {
 		where = fmt.Sprintf("line %d", rerr.Line)
 		if r.opts.file != "" && r.opts.file != "-" {

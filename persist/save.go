@@ -41,6 +41,13 @@ func SaveMain(env Env) int {
 		fmt.Fprintf(env.Stderr, "%s: --file needs a FILE\n", prog)
 		return 1
 	}
+	// As ipvsadm-restore does: IPVS first, for ipvsadm's messages to a
+	// user who may not read it, then the lock.
+	client, status := compat.Open(env.Env)
+	if client == nil {
+		return status
+	}
+	client.Close()
 	lock, err := env.lock()
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "%s: %v\n", prog, err)

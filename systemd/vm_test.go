@@ -251,7 +251,7 @@ func TestBootServiceRHEL(t *testing.T) {
 		out := mustAct(t, h.rules, "start", "failed")
 		want := "ipvsadm-restore: line 5000 of /etc/sysconfig/ipvsadm: -A -t 10.255.0.1:80 -s nosuch\n" +
 			"Scheduler or persistence engine not found\n" +
-			"ipvsadm-restore: the table was rolled back to what it was\n"
+			"ipvsadm-restore: every change was undone, the table is as it was\n"
 		if out != want {
 			t.Errorf("output:\n%s\nwant:\n%s", out, want)
 		}
