@@ -167,12 +167,11 @@ func TestSyncOfTheLiveTableWritesNothing(t *testing.T) {
 
 func TestRestoreFailures(t *testing.T) {
 	tests := []struct {
-		name   string
-		args   []string // after ipvsadm-restore; $FILE is the rules file
-		input  string
-		fault  int  // the kernel refuses this write, counting from 1; 0: none
-		want   result
-		writes bool // whether writes are left (none: nothing changed)
+		name  string
+		args  []string // after ipvsadm-restore; $FILE is the rules file
+		input string
+		fault int // the kernel refuses this write, counting from 1; 0: none
+		want  result
 	}{
 		{
 			name:  "a line ipvsadm refuses",

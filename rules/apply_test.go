@@ -194,7 +194,7 @@ func TestApplyRollsBackEveryFault(t *testing.T) {
 		// destOrder: the servers of each service are in the kernel's
 		// order again (Diff puts back a removed server at the head).
 		destOrder bool
-		plan     func(from, to *rules.Set) *rules.Plan
+		plan      func(from, to *rules.Set) *rules.Plan
 		// listing options that must show no change: without --nosort,
 		// the order of the kernel's lists is not compared.
 		listings [][]string
