@@ -124,33 +124,10 @@ func (r *runner) fail(fn libipvsFunc, err error, status int) int {
 // whether ipvsadm would exit at once (as a failed listing does, even in
 // the middle of a restore).
 func (r *runner) run(req *request, restoring bool) (status int, exits bool) {
-	c := r.client
+	if op, fn, ok := writeOf(req); ok {
+		return r.write(fn, applyOne(r.client, op)), false
+	}
 	switch req.command {
-	case cmdAddService:
-		return r.write(funcAddService, c.CreateService(req.service)), false
-	case cmdEditService:
-		return r.write(funcUpdateService, c.UpdateService(req.service)), false
-	case cmdDeleteService:
-		return r.write(funcDelService, c.DeleteService(req.service)), false
-	case cmdAddServer:
-		return r.write(funcAddDest, c.CreateDestination(req.service, req.destination)), false
-	case cmdEditServer:
-		return r.write(funcUpdateDest, c.UpdateDestination(req.service, req.destination)), false
-	case cmdDeleteServer:
-		return r.write(funcDelDest, c.DeleteDestination(req.service, req.destination)), false
-	case cmdFlush:
-		return r.write(funcGeneric, c.Flush()), false
-	case cmdZero:
-		if zeroesOneService(req) {
-			return r.write(funcZeroService, c.ZeroService(req.service)), false
-		}
-		return r.write(funcZeroService, c.ZeroAll()), false
-	case cmdSetTimeouts:
-		return r.write(funcGeneric, c.SetTimeouts(req.timeouts)), false
-	case cmdStartDaemon:
-		return r.write(funcStartDaemon, c.StartDaemon(req.daemon)), false
-	case cmdStopDaemon:
-		return r.write(funcStopDaemon, c.StopDaemon(req.daemon.State)), false
 	case cmdList:
 		return r.list(req)
 	case cmdSave:
@@ -163,6 +140,51 @@ func (r *runner) run(req *request, restoring bool) (status int, exits bool) {
 		return r.restore(), true
 	}
 	panic(fmt.Sprintf("compat: command %v has no runner", req.command))
+}
+
+// writeOf returns the write a command makes, and the libipvs function
+// whose messages report its failure; false for a command that reads.
+func writeOf(req *request) (ipvs.Op, libipvsFunc, bool) {
+	switch req.command {
+	case cmdAddService:
+		return ipvs.Op{Command: ipvs.CmdNewService, Service: req.service}, funcAddService, true
+	case cmdEditService:
+		return ipvs.Op{Command: ipvs.CmdSetService, Service: req.service}, funcUpdateService, true
+	case cmdDeleteService:
+		return ipvs.Op{Command: ipvs.CmdDelService, Service: req.service}, funcDelService, true
+	case cmdAddServer:
+		return ipvs.Op{Command: ipvs.CmdNewDestination, Service: req.service, Destination: req.destination}, funcAddDest, true
+	case cmdEditServer:
+		return ipvs.Op{Command: ipvs.CmdSetDestination, Service: req.service, Destination: req.destination}, funcUpdateDest, true
+	case cmdDeleteServer:
+		return ipvs.Op{Command: ipvs.CmdDelDestination, Service: req.service, Destination: req.destination}, funcDelDest, true
+	case cmdFlush:
+		return ipvs.Op{Command: ipvs.CmdFlush}, funcGeneric, true
+	case cmdZero:
+		if zeroesOneService(req) {
+			return ipvs.Op{Command: ipvs.CmdZero, Service: req.service}, funcZeroService, true
+		}
+		return ipvs.Op{Command: ipvs.CmdZero}, funcZeroService, true
+	case cmdSetTimeouts:
+		return ipvs.Op{Command: ipvs.CmdSetConfig, Timeouts: req.timeouts}, funcGeneric, true
+	case cmdStartDaemon:
+		return ipvs.Op{Command: ipvs.CmdNewDaemon, Daemon: req.daemon}, funcStartDaemon, true
+	case cmdStopDaemon:
+		return ipvs.Op{Command: ipvs.CmdDelDaemon, Daemon: ipvs.Daemon{State: req.daemon.State}}, funcStopDaemon, true
+	}
+	return ipvs.Op{}, 0, false
+}
+
+// applyOne makes one write and returns its outcome.
+func applyOne(c *ipvs.Client, op ipvs.Op) error {
+	var result error
+	if err := c.Apply([]ipvs.Op{op}, func(_ int, err error) bool {
+		result = err
+		return true
+	}); err != nil {
+		return err
+	}
+	return result
 }
 
 // write reports a modifying command's outcome: a kernel error is printed

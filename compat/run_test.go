@@ -3,6 +3,7 @@ package compat_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"strings"
 	"syscall"
 	"testing"
@@ -88,5 +89,61 @@ func TestHelpNeedsNoKernel(t *testing.T) {
 		if status := compat.Main(env); status != 0 || stderr.Len() != 0 || !strings.HasPrefix(stdout.String(), "ipvsadm v1.31 2019/12/24") {
 			t.Errorf("ipvsadm %s without IPVS: status %d, stdout %.40q, stderr %q", arg, status, stdout.String(), stderr.String())
 		}
+	}
+}
+
+// TestRestoreInBatchesKeepsLineOrder restores more lines than one batch
+// holds, with failing lines among them: every line's message comes out in
+// line order, between the outputs of the listing lines, and the status is
+// the last line's, as in ipvsadm's line-by-line restore.
+func TestRestoreInBatchesKeepsLineOrder(t *testing.T) {
+	var input, wantStdout, wantStderr strings.Builder
+	for i := range 3000 {
+		fmt.Fprintf(&input, "-A -t 10.%d.%d.1:80 -s rr\n", i/250, i%250)
+		switch {
+		case i%500 == 499:
+			// The kernel refuses the line: the restore goes on.
+			fmt.Fprintf(&input, "-A -t 10.%d.%d.1:80 -s rr\n", i/250, i%250)
+			wantStderr.WriteString("Service already exists\n")
+		case i == 1234:
+			// A listing line sees every line before it applied.
+			input.WriteString("-L -n -t 10.4.234.1:80\n")
+			wantStdout.WriteString("Prot LocalAddress:Port Scheduler Flags\n" +
+				"  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\n" +
+				"TCP  10.4.234.1:80 rr\n")
+		case i == 2000:
+			// A popt error: the line fails, the restore goes on.
+			input.WriteString("-a -t 10.0.0.1:80 -r\n")
+			wantStderr.WriteString("-r: missing argument\n")
+		}
+	}
+	input.WriteString("-a -t 10.9.9.9:80 -r 10.0.0.1\n") // the last line fails
+	wantStderr.WriteString("Service not defined\n")
+
+	k := ipvstest.New()
+	var stdout, stderr bytes.Buffer
+	status := compat.Main(compat.Env{
+		Args:   []string{"ipvsadm", "-R"},
+		Stdin:  strings.NewReader(input.String()),
+		Stdout: &stdout, Stderr: &stderr,
+		Dial:  func() (*ipvs.Client, error) { return ipvs.NewFromConn(k.Dial()) },
+		Names: compat.FileNames(nil, nil),
+	})
+	if status != 255 {
+		t.Errorf("status %d, want 255 (the last line failed)", status)
+	}
+	if diff := cmp.Diff(wantStdout.String(), stdout.String()); diff != "" {
+		t.Errorf("stdout (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(wantStderr.String(), stderr.String()); diff != "" {
+		t.Errorf("stderr (-want +got):\n%s", diff)
+	}
+	c, err := ipvs.NewFromConn(k.Dial())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if services, err := c.Services(); err != nil || len(services) != 3000 {
+		t.Errorf("%d services (%v), want 3000", len(services), err)
 	}
 }
