@@ -6,6 +6,8 @@ import (
 	"io"
 	"path"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/lvsgo/ipvsadm/ipvs"
 )
@@ -253,22 +255,49 @@ func (r *runner) list(req *request) (int, bool) {
 	return 0, false
 }
 
-// table reads every service and its destinations.
+// table reads every service and its destinations. The kernel dumps the
+// destinations of one service per request and serves one dump at a time
+// (it holds the IPVS mutex), so two dumps are kept in flight on two
+// sockets: one is decoded here while the kernel fills the other.
 func (r *runner) table() ([]serviceTable, int) {
 	services, err := r.client.Services()
 	if err != nil {
 		return nil, r.fail(funcGeneric, err, 1)
 	}
 	table := make([]serviceTable, len(services))
-	for i, s := range services {
-		dests, err := r.client.Destinations(s.Service)
+	for i := range services {
+		table[i].service = services[i]
+	}
+	// As ipvsadm, report the failure of the first service in order.
+	var next atomic.Int64
+	var failed atomic.Bool
+	errs := make([]error, len(table))
+	var wg sync.WaitGroup
+	for range tableWorkers {
+		wg.Go(func() {
+			for !failed.Load() {
+				i := int(next.Add(1)) - 1
+				if i >= len(table) {
+					return
+				}
+				if table[i].dests, errs[i] = r.client.Destinations(table[i].service.Service); errs[i] != nil {
+					failed.Store(true)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
 		if err != nil {
 			return nil, r.fail(funcGetDests, err, 1)
 		}
-		table[i] = serviceTable{service: s, dests: dests}
 	}
 	return table, 0
 }
+
+// tableWorkers is how many destination dumps a listing has in flight; more
+// measured no faster on two or four cores.
+const tableWorkers = 2
 
 func (r *runner) save(req *request) (int, bool) {
 	table, status := r.table()

@@ -6,7 +6,10 @@ import (
 
 // A Client talks to the kernel's IPVS. It holds one netlink socket and
 // resolves the IPVS family once. A Client is safe for concurrent use; its
-// requests are serialised.
+// requests are serialised, except dumps of destinations, which run on up to
+// four sockets of their own at once (with small buffers: the kernel sizes
+// its dump chunks after them), so that the destinations of many services
+// can be listed in parallel.
 type Client struct {
 	c *client
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"sync"
 
 	"github.com/mdlayher/genetlink"
@@ -29,13 +30,44 @@ const (
 	// memory each, 128 (and the window's closing no-op) stay well inside
 	// the default 208 KiB.
 	batchWindow = 128
+
+	// destinationSockets bounds the sockets that dump destinations at
+	// once, for callers that list several services' destinations in
+	// parallel.
+	destinationSockets = 4
 )
+
+// destinationBufferSize is the recvmsg buffer of the sockets that dump
+// destinations. A dump's chunks are allocated after the largest buffer the
+// socket has read with, so the 64 KiB of the main socket would make the
+// kernel allocate 32 KiB (an order-3 page block) for every chunk, and two
+// chunks per service with its final DONE: most of the time of a listing of
+// many small services. NLMSG_GOODSIZE, a page less the skb's shared info
+// (320 bytes on 64-bit kernels since MAX_SKB_FRAGS is 17 or more), is the
+// smallest the kernel allocates and what fits one page; a smaller buffer
+// would truncate chunks, so elsewhere a whole page is used.
+var destinationBufferSize = func() int {
+	page := os.Getpagesize()
+	if page == 4096 && strconv.IntSize == 64 {
+		return page - 320
+	}
+	return page
+}()
 
 // client is the Linux implementation behind Client.
 type client struct {
 	mu     sync.Mutex // serialises request/response exchanges on c
 	c      *netlink.Conn
 	family uint16
+
+	// dial opens another socket like c, for dumps of destinations; nil
+	// when c was handed over (NewFromConn), which then does them too.
+	dial func() (*netlink.Conn, error)
+	// idle are the destination sockets not in use; a walk takes one, or
+	// dials one while fewer than destinationSockets exist.
+	idleMu sync.Mutex
+	idle   []*netlink.Conn
+	slots  chan struct{} // a token per destination socket in use
 }
 
 func newClient() (*client, error) {
@@ -43,7 +75,15 @@ func newClient() (*client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ipvs: dial generic netlink: %w", err)
 	}
-	return initClient(conn)
+	c, err := initClient(conn)
+	if err != nil {
+		return nil, err
+	}
+	c.dial = func() (*netlink.Conn, error) {
+		return netlink.Dial(unix.NETLINK_GENERIC, &netlink.Config{MessageBufferSize: destinationBufferSize})
+	}
+	c.slots = make(chan struct{}, destinationSockets)
+	return c, nil
 }
 
 // initClient resolves the IPVS family on conn; it is the seam where tests
@@ -64,7 +104,50 @@ func initClient(conn *netlink.Conn) (*client, error) {
 	return &client{c: conn, family: f.ID}, nil
 }
 
-func (c *client) Close() error { return c.c.Close() }
+func (c *client) Close() error {
+	c.idleMu.Lock()
+	defer c.idleMu.Unlock()
+	for _, conn := range c.idle {
+		conn.Close()
+	}
+	c.idle = nil
+	return c.c.Close()
+}
+
+// destinationConn returns a socket for a dump of destinations and the
+// func that gives it back: one of the destination sockets, or c itself
+// when there are none. It waits while all of them are in use.
+func (c *client) destinationConn() (*netlink.Conn, func(reuse bool), error) {
+	if c.dial == nil {
+		c.mu.Lock()
+		return c.c, func(bool) { c.mu.Unlock() }, nil
+	}
+	c.slots <- struct{}{}
+	c.idleMu.Lock()
+	var conn *netlink.Conn
+	if n := len(c.idle); n > 0 {
+		conn, c.idle = c.idle[n-1], c.idle[:n-1]
+	}
+	c.idleMu.Unlock()
+	if conn == nil {
+		var err error
+		if conn, err = c.dial(); err != nil {
+			<-c.slots
+			return nil, nil, err
+		}
+	}
+	return conn, func(reuse bool) {
+		if reuse {
+			c.idleMu.Lock()
+			c.idle = append(c.idle, conn)
+			c.idleMu.Unlock()
+		} else {
+			// A dump that went wrong may have left replies behind.
+			conn.Close()
+		}
+		<-c.slots
+	}, nil
+}
 
 // message builds a request of the IPVS family.
 func (c *client) message(cmd Command, flags netlink.HeaderFlags, attrs []byte) netlink.Message {
@@ -86,16 +169,30 @@ func (c *client) execute(cmd Command, flags netlink.HeaderFlags, encode func(*ne
 	if err != nil {
 		return &Error{Command: cmd, Err: err}
 	}
-
+	if cmd == CmdGetDestination {
+		conn, done, err := c.destinationConn()
+		if err != nil {
+			return &Error{Command: cmd, Err: err}
+		}
+		err = c.exchange(conn, cmd, flags, attrs, fn)
+		// After a failure the socket may hold the rest of a reply: it
+		// is not used again.
+		done(err == nil)
+		return err
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	return c.exchange(c.c, cmd, flags, attrs, fn)
+}
 
-	req, err := c.c.Send(c.message(cmd, flags, attrs))
+// exchange sends one request on conn and reads its replies.
+func (c *client) exchange(conn *netlink.Conn, cmd Command, flags netlink.HeaderFlags, attrs []byte, fn func(*netlink.AttributeDecoder) error) error {
+	req, err := conn.Send(c.message(cmd, flags, attrs))
 	if err != nil {
 		return &Error{Command: cmd, Err: unwrapErrno(err)}
 	}
 	var fnErr error
-	for m, err := range c.c.ReceiveIter() {
+	for m, err := range conn.ReceiveIter() {
 		if err != nil {
 			return &Error{Command: cmd, Err: unwrapErrno(err)}
 		}

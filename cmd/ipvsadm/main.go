@@ -6,6 +6,10 @@ import (
 	"os"
 
 	"github.com/lvsgo/ipvsadm/compat"
+	"github.com/lvsgo/ipvsadm/internal/gctune"
 )
 
-func main() { os.Exit(compat.Main(compat.SystemEnv())) }
+func main() {
+	gctune.Commands()
+	os.Exit(compat.Main(compat.SystemEnv()))
+}
