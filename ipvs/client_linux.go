@@ -56,17 +56,18 @@ var destinationBufferSize = func() int {
 
 // client is the Linux implementation behind Client.
 type client struct {
-	mu     sync.Mutex // serialises request/response exchanges on c
+	mu     sync.Mutex // serialises request/response exchanges on s
 	c      *netlink.Conn
+	s      *socket // c's I/O
 	family uint16
 
 	// dial opens another socket like c, for dumps of destinations; nil
 	// when c was handed over (NewFromConn), which then does them too.
-	dial func() (*netlink.Conn, error)
+	dial func() (*socket, error)
 	// idle are the destination sockets not in use; a walk takes one, or
 	// dials one while fewer than destinationSockets exist.
 	idleMu sync.Mutex
-	idle   []*netlink.Conn
+	idle   []*socket
 	slots  chan struct{} // a token per destination socket in use
 }
 
@@ -79,8 +80,12 @@ func newClient() (*client, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.dial = func() (*netlink.Conn, error) {
-		return netlink.Dial(unix.NETLINK_GENERIC, &netlink.Config{MessageBufferSize: destinationBufferSize})
+	c.dial = func() (*socket, error) {
+		conn, err := netlink.Dial(unix.NETLINK_GENERIC, &netlink.Config{MessageBufferSize: destinationBufferSize})
+		if err != nil {
+			return nil, err
+		}
+		return newSocket(conn, destinationBufferSize), nil
 	}
 	c.slots = make(chan struct{}, destinationSockets)
 	return c, nil
@@ -101,14 +106,14 @@ func initClient(conn *netlink.Conn) (*client, error) {
 	// payload: smaller acks let more requests be in flight. Connections
 	// that cannot (tests) work without it.
 	_ = conn.SetOption(netlink.CapAcknowledge, true)
-	return &client{c: conn, family: f.ID}, nil
+	return &client{c: conn, s: newSocket(conn, receiveBufferSize), family: f.ID}, nil
 }
 
 func (c *client) Close() error {
 	c.idleMu.Lock()
 	defer c.idleMu.Unlock()
-	for _, conn := range c.idle {
-		conn.Close()
+	for _, s := range c.idle {
+		s.nl.Close()
 	}
 	c.idle = nil
 	return c.c.Close()
@@ -117,14 +122,14 @@ func (c *client) Close() error {
 // destinationConn returns a socket for a dump of destinations and the
 // func that gives it back: one of the destination sockets, or c itself
 // when there are none. It waits while all of them are in use.
-func (c *client) destinationConn() (*netlink.Conn, func(reuse bool), error) {
+func (c *client) destinationConn() (*socket, func(reuse bool), error) {
 	if c.dial == nil {
 		c.mu.Lock()
-		return c.c, func(bool) { c.mu.Unlock() }, nil
+		return c.s, func(bool) { c.mu.Unlock() }, nil
 	}
 	c.slots <- struct{}{}
 	c.idleMu.Lock()
-	var conn *netlink.Conn
+	var conn *socket
 	if n := len(c.idle); n > 0 {
 		conn, c.idle = c.idle[n-1], c.idle[:n-1]
 	}
@@ -143,7 +148,7 @@ func (c *client) destinationConn() (*netlink.Conn, func(reuse bool), error) {
 			c.idleMu.Unlock()
 		} else {
 			// A dump that went wrong may have left replies behind.
-			conn.Close()
+			conn.nl.Close()
 		}
 		<-c.slots
 	}, nil
@@ -182,30 +187,50 @@ func (c *client) execute(cmd Command, flags netlink.HeaderFlags, encode func(*ne
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.exchange(c.c, cmd, flags, attrs, fn)
+	return c.exchange(c.s, cmd, flags, attrs, fn)
 }
 
-// exchange sends one request on conn and reads its replies.
-func (c *client) exchange(conn *netlink.Conn, cmd Command, flags netlink.HeaderFlags, attrs []byte, fn func(*netlink.AttributeDecoder) error) error {
-	req, err := conn.Send(c.message(cmd, flags, attrs))
+// exchange sends one request on s and reads its reply: one message, or a
+// dump's until the one that ends it.
+func (c *client) exchange(s *socket, cmd Command, flags netlink.HeaderFlags, attrs []byte, fn func(*netlink.AttributeDecoder) error) error {
+	seq, err := s.send([]netlink.Message{c.message(cmd, flags, attrs)})
 	if err != nil {
 		return &Error{Command: cmd, Err: unwrapErrno(err)}
 	}
-	var fnErr error
-	for m, err := range conn.ReceiveIter() {
+	var result, fnErr error
+	for done := false; !done; {
+		whole, err := s.receive(func(m netlink.Message, errno error) {
+			if done || m.Header.Sequence != seq {
+				return // a reply to an earlier, abandoned request
+			}
+			switch {
+			case errno != nil:
+				result, done = errno, true
+			case m.Header.Type == netlink.Error || m.Header.Type == netlink.Done:
+				done = true
+			case m.Header.Type == netlink.Noop || m.Header.Type == netlink.Overrun:
+				// Nothing of ours.
+			default:
+				if fnErr == nil {
+					// The rest of a dump fn has stopped, or that
+					// was malformed, is drained.
+					ad, err := replyAttributes(m)
+					if err != nil {
+						fnErr = &Error{Command: cmd, Err: err}
+					} else {
+						fnErr = fn(ad)
+					}
+				}
+				done = m.Header.Flags&netlink.Multi == 0
+			}
+		})
 		if err != nil {
 			return &Error{Command: cmd, Err: unwrapErrno(err)}
 		}
-		if m.Header.Sequence != req.Header.Sequence || fnErr != nil {
-			// A reply to an earlier, abandoned request, or the rest of
-			// a dump fn has stopped: drain it.
-			continue
-		}
-		ad, err := replyAttributes(m)
-		if err != nil {
-			return &Error{Command: cmd, Err: err}
-		}
-		fnErr = fn(ad)
+		done = done || whole
+	}
+	if result != nil {
+		return &Error{Command: cmd, Err: result}
 	}
 	return fnErr
 }
@@ -393,11 +418,11 @@ func (c *client) sendWindow(msgs []netlink.Message, ops []Op, results []error) e
 	barrier := netlink.Message{Header: netlink.Header{Type: netlink.Noop, Flags: netlink.Request | netlink.Acknowledge}}
 	// The full slice expression makes append copy: msgs shares its array
 	// with the next window.
-	sent, err := c.c.SendMessages(append(msgs[:len(msgs):len(msgs)], barrier))
+	sent := append(msgs[:len(msgs):len(msgs)], barrier)
+	first, err := c.s.send(sent)
 	if err != nil {
 		return fmt.Errorf("ipvs: send batch: %w", err)
 	}
-	first := sent[0].Header.Sequence
 	// position maps an ack's sequence number to its request; sequence
 	// numbers of one batch are consecutive (and may wrap). The barrier is
 	// at len(msgs).
@@ -406,30 +431,23 @@ func (c *client) sendWindow(msgs []netlink.Message, ops []Op, results []error) e
 	}
 
 	clear(results)
-	for {
-		for m, err := range c.c.ReceiveIter() {
-			var seq uint32
-			var result error
-			if err != nil {
-				var oerr *netlink.OpError
-				if !errors.As(err, &oerr) || oerr.Sequence == 0 {
-					return fmt.Errorf("ipvs: receive acks: %w", err)
-				}
-				seq, result = oerr.Sequence, unwrapErrno(err)
-			} else if m.Header.Type == netlink.Error {
-				seq = m.Header.Sequence
-			} else {
-				continue // not an ack: nothing of ours
+	for done := false; !done; {
+		_, err := c.s.receive(func(m netlink.Message, errno error) {
+			if m.Header.Type != netlink.Error {
+				return // not an ack: nothing of ours
 			}
-			i, ok := position(seq)
+			i, ok := position(m.Header.Sequence)
 			switch {
 			case !ok:
-				continue
 			case i == len(msgs):
-				return nil
-			case result != nil:
-				results[i] = &Error{Command: ops[i].Command, Err: result}
+				done = true
+			case errno != nil:
+				results[i] = &Error{Command: ops[i].Command, Err: errno}
 			}
+		})
+		if err != nil {
+			return fmt.Errorf("ipvs: receive acks: %w", err)
 		}
 	}
+	return nil
 }

@@ -20,7 +20,9 @@ type Step struct {
 	// Line is the input line that asks for the write; 0 for the removal
 	// of what the input does not have.
 	Line int
-	// undo puts back what Op changes, in order.
+	// undo puts back what Op changes, in order; nil for a creation, which
+	// its removal undoes (so that a big load does not hold every write
+	// twice).
 	undo []ipvs.Op
 }
 
@@ -115,7 +117,6 @@ func appendCreate(steps []Step, s *Service) []Step {
 	steps = append(steps, Step{
 		Op:   ipvs.Op{Command: ipvs.CmdNewService, Service: s.Service},
 		Line: s.Line,
-		undo: []ipvs.Op{{Command: ipvs.CmdDelService, Service: s.Service}},
 	})
 	for k := range s.Destinations {
 		steps = append(steps, createDestination(&s.Service, &s.Destinations[k]))
@@ -127,7 +128,6 @@ func createDestination(s *ipvs.Service, d *Destination) Step {
 	return Step{
 		Op:   ipvs.Op{Command: ipvs.CmdNewDestination, Service: *s, Destination: d.Destination},
 		Line: d.Line,
-		undo: []ipvs.Op{{Command: ipvs.CmdDelDestination, Service: *s, Destination: d.Destination}},
 	}
 }
 
@@ -178,7 +178,7 @@ func (p *Plan) Apply(t Table) error {
 	}
 	var undo []ipvs.Op
 	for k := len(done) - 1; k >= 0; k-- {
-		undo = append(undo, p.Steps[done[k]].undo...)
+		undo = p.Steps[done[k]].appendUndo(undo)
 	}
 	rollback := undoAll(t, undo)
 	if failed < 0 {
@@ -194,6 +194,17 @@ func (p *Plan) Apply(t Table) error {
 		Err:      failure,
 		Rollback: rollback,
 	}
+}
+
+// appendUndo appends the writes that undo the step.
+func (s *Step) appendUndo(undo []ipvs.Op) []ipvs.Op {
+	switch s.Op.Command {
+	case ipvs.CmdNewService:
+		return append(undo, ipvs.Op{Command: ipvs.CmdDelService, Service: s.Op.Service})
+	case ipvs.CmdNewDestination:
+		return append(undo, ipvs.Op{Command: ipvs.CmdDelDestination, Service: s.Op.Service, Destination: s.Op.Destination})
+	}
+	return append(undo, s.undo...)
 }
 
 // undoAll makes every write of undo, going on past a refused one so that as
