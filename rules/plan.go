@@ -105,7 +105,12 @@ func Replace(from, to *Set) *Plan {
 	for i := len(from.Services) - 1; i >= 0; i-- {
 		undo = recreate(undo, &from.Services[i])
 	}
-	steps := []Step{{Op: ipvs.Op{Command: ipvs.CmdFlush}, undo: undo}}
+	n := 1 + len(to.Services)
+	for i := range to.Services {
+		n += len(to.Services[i].Destinations)
+	}
+	steps := make([]Step, 1, n)
+	steps[0] = Step{Op: ipvs.Op{Command: ipvs.CmdFlush}, undo: undo}
 	for i := range to.Services {
 		steps = appendCreate(steps, &to.Services[i])
 	}
