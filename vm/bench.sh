@@ -25,7 +25,9 @@
 #   BENCH_ARGS      more ipvs-bench flags, e.g. '-blocks restore -sets 1000x4'
 #                   (ipvs-bench -h lists them); the result is then not
 #                   published to BENCHMARKS.md either
-#   BENCH_TIMEOUT   VM time limit in seconds (default 7200; 1800 quick)
+#   BENCH_TIMEOUT   VM time limit in seconds (default 9000: the run, plus
+#                   the driver's 30 minutes for waiting out a busy host;
+#                   2700 quick)
 #   VM_MEM          guest memory in MiB (default here 1024: 50,000-service
 #                   tables, the listings of two programs, namespaces being freed)
 #   GO, and everything vm/run.sh reads.
@@ -48,11 +50,11 @@ CGO_ENABLED=0 "$go" build -trimpath -o "$B/ipvs-floor" ./bench/floor
 
 args=(-out /out/bench.json -accel tcg)
 publish=1
-timeout="${BENCH_TIMEOUT:-7200}"
+timeout="${BENCH_TIMEOUT:-9000}"
 if [[ "${BENCH_QUICK:-0}" == 1 ]]; then
 	args+=(-quick)
 	publish=0
-	timeout="${BENCH_TIMEOUT:-1800}"
+	timeout="${BENCH_TIMEOUT:-2700}"
 fi
 if [[ -n "${BENCH_ARGS:-}" ]]; then
 	# shellcheck disable=SC2206 # flags, split on blanks

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lvsgo/ipvsadm/bench/result"
 )
 
 func TestRotatedStartsWithEachSideInTurn(t *testing.T) {
@@ -56,7 +58,7 @@ func TestOneShotScriptMakesDistinctDestinations(t *testing.T) {
 }
 
 func TestTimedIsTheWholeProcessAndFailsOnExitStatus(t *testing.T) {
-	b := &bench{work: t.TempDir()}
+	b := &bench{work: t.TempDir(), record: &result.Run{}}
 	d, _, err := b.timed(command{argv: []string{"/bin/sh", "-c", "sleep 0.2"}})
 	if err != nil {
 		t.Fatal(err)
@@ -67,6 +69,29 @@ func TestTimedIsTheWholeProcessAndFailsOnExitStatus(t *testing.T) {
 	_, _, err = b.timed(command{argv: []string{"/bin/sh", "-c", "echo refused >&2; exit 3"}})
 	if err == nil || !strings.Contains(err.Error(), "refused") {
 		t.Errorf("failing command: err = %v, want its error output", err)
+	}
+}
+
+func TestProbeFeelsABusyCPU(t *testing.T) {
+	if testing.Short() || runtime.NumCPU() > 8 {
+		t.Skip("needs a small machine to make busy")
+	}
+	b := &bench{record: &result.Run{}}
+	for range 5 {
+		b.hostBusy()
+	}
+	// Other processes, as another VM's threads would be.
+	for range 2 * runtime.NumCPU() {
+		spin := exec.Command("/bin/sh", "-c", "while :; do :; done")
+		if err := spin.Start(); err != nil {
+			t.Fatal(err)
+		}
+		defer spin.Wait()
+		defer spin.Process.Kill()
+	}
+	time.Sleep(50 * time.Millisecond)
+	if busy, ratio := b.hostBusy(); !busy {
+		t.Errorf("probe %.2f× its quickest with every CPU busy twice over, want above %.2f", ratio, busyFactor)
 	}
 }
 

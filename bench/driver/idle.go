@@ -12,11 +12,19 @@ import (
 // waitIdle returns once the CPU has been idle for at least b.idleFraction
 // of one b.idleWindow (all CPUs together, from /proc/stat), so that a
 // measurement never shares the CPU with the kernel still freeing the
-// namespace of the one before, or with anything else. After b.idleLimit it
-// gives up, counts the timeout in the run's record and warns: the
-// measurement is made, but the report shows the count.
+// namespace of the one before, or with anything else; and once the host
+// is quiet too (host.go). After b.idleLimit it gives up, counts the
+// timeout in the run's record and warns: the measurement is made, but the
+// report shows the count.
 func (b *bench) waitIdle() error {
-	deadline := time.Now().Add(b.idleLimit)
+	start := time.Now()
+	deadline := start.Add(b.idleLimit)
+	waited, quiet := false, 0
+	defer func() {
+		if waited {
+			b.spend(time.Since(start))
+		}
+	}()
 	for {
 		i0, t0, err := cpuTimes()
 		if err != nil {
@@ -31,12 +39,33 @@ func (b *bench) waitIdle() error {
 		if t1 > t0 {
 			idle = float64(i1-i0) / float64(t1-t0)
 		}
+		busy, ratio := false, 0.0
 		if idle >= b.idleFraction {
-			return nil
+			if b.budgetSpent() {
+				return nil
+			}
+			// A busy host may pause for a moment: once it was found
+			// busy, it must be quiet twice in a row, a window apart.
+			if busy, ratio = b.hostBusy(); !busy {
+				quiet++
+				if !waited {
+					return nil
+				}
+				if quiet >= 2 {
+					b.record.Meta.HostWaits++
+					return nil
+				}
+				continue
+			}
+			quiet = 0
+			if !waited {
+				b.logf("the host is busy (probe %.2f× its quickest); waiting", ratio)
+			}
+			waited = true
 		}
 		if time.Now().After(deadline) {
 			b.record.Meta.IdleTimeouts++
-			b.logf("warning: CPU not idle after %v (%.0f%% idle); measuring anyway", b.idleLimit, 100*idle)
+			b.logf("warning: CPU not idle after %v (%.0f%% idle, host probe %.2f× its quickest); measuring anyway", b.idleLimit, 100*idle, ratio)
 			return nil
 		}
 	}

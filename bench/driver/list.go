@@ -30,27 +30,33 @@ func (b *bench) listRows(s ruleset.Set) error {
 			n := b.runsOf(s)
 			for r := range n {
 				for _, sd := range rotated(sides, r) {
-					if err := b.waitIdle(); err != nil {
-						return err
-					}
-					d, out, err := b.timed(sd.cmd)
-					if err != nil {
-						return err
-					}
-					got, err := out.read()
-					if err != nil {
-						return err
-					}
-					if want == nil {
-						if name == "-Sn" && lines(got) != s.Rules() {
-							return fmt.Errorf("the table loaded for %s lists %d lines (-Sn), want %d", name, lines(got), s.Rules())
+					what := fmt.Sprintf("%s %s run %d/%d %s", name, s.Label(), r+1, n, sd.name)
+					v, busy, err := b.measure(what, func() (float64, error) {
+						if err := b.waitIdle(); err != nil {
+							return 0, err
 						}
-						want = got
-					} else if err := b.sameOutput(fmt.Sprintf("%s output of %s on %s run %d", name, sd.name, s.Short(), r+1), want, got); err != nil {
+						d, out, err := b.timed(sd.cmd)
+						if err != nil {
+							return 0, err
+						}
+						got, err := out.read()
+						if err != nil {
+							return 0, err
+						}
+						if want == nil {
+							if name == "-Sn" && lines(got) != s.Rules() {
+								return 0, fmt.Errorf("the table loaded for %s lists %d lines (-Sn), want %d", name, lines(got), s.Rules())
+							}
+							want = got
+							return d.Seconds(), nil
+						}
+						return d.Seconds(), b.sameOutput(fmt.Sprintf("%s output of %s on %s run %d", name, sd.name, s.Short(), r+1), want, got)
+					})
+					if err != nil {
 						return err
 					}
-					addValue(&row, sd.name, d.Seconds())
-					b.logf("%s %s run %d/%d %s: %.3f s", name, s.Label(), r+1, n, sd.name, d.Seconds())
+					addValue(&row, sd.name, v, busy)
+					b.logf("%s: %.3f s", what, v)
 				}
 			}
 			if err := b.add(row); err != nil {

@@ -41,6 +41,13 @@ type bench struct {
 	outPath    string // JSON record
 	namespaces int    // made so far, for their names
 
+	quickestProbe time.Duration // of the host probe, so far
+	busyAfter     bool          // the host was busy as the last timed command ended
+	busyRatio     float64       // its probe over the quickest
+
+	contentionBudget time.Duration // for waits on and repeats for a busy host
+	budgetWarned     bool
+
 	record *result.Run
 	table  io.Writer // the plain-text table
 	log    io.Writer // progress
@@ -77,6 +84,7 @@ func run() error {
 	flag.Float64Var(&b.idleFraction, "idle", 0.95, "idle share of the CPU to wait for before each run")
 	flag.DurationVar(&b.idleWindow, "idle-window", 500*time.Millisecond, "window over which the idle share is measured")
 	flag.DurationVar(&b.idleLimit, "idle-limit", 3*time.Minute, "longest wait for an idle CPU")
+	flag.DurationVar(&b.contentionBudget, "contention-budget", 30*time.Minute, "longest time, in all, to wait for a quiet host or repeat runs it disturbed")
 	accel := flag.String("accel", "tcg", "qemu accelerator, for the record")
 	flag.Parse()
 	if flag.NArg() > 0 {
@@ -134,12 +142,14 @@ func run() error {
 	b.record.Meta.Runs, b.record.Meta.RunsSlow, b.record.Meta.OneShot = b.runs, b.runsSlow, b.oneShot
 	b.record.Meta.Reference, b.record.Meta.Ours = b.ref, b.ours
 	b.record.Meta.IdleFraction, b.record.Meta.IdleWindowSeconds = b.idleFraction, b.idleWindow.Seconds()
+	b.record.Meta.ContentionBudget = b.contentionBudget.Seconds()
 	start := time.Now()
 
 	fmt.Fprintf(b.table, "ipvs-bench: kernel %s, %d CPUs (%s), medians of %d runs (%d for the slowest rows)\n\n",
 		b.record.Meta.Kernel, b.record.Meta.CPUs, b.record.Meta.CPUModel, b.runs, b.runsSlow)
 	result.WriteTextHeader(b.table)
 
+	b.calibrateProbe()
 	err = b.warmUp()
 	if err == nil {
 		err = b.runBlocks(bl, ss)

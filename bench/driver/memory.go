@@ -44,7 +44,7 @@ func (b *bench) memoryRow(s ruleset.Set) error {
 				} else if err := b.sameOutput(fmt.Sprintf("-Sn output of %s under ptrace on %s run %d", sd.name, s.Short(), r+1), want, got); err != nil {
 					return err
 				}
-				addValue(&row, sd.name, float64(kib))
+				addValue(&row, sd.name, float64(kib), false)
 				b.logf("peak memory -Sn %s run %d/%d %s: %d KiB", s.Label(), r+1, b.runsSlow, sd.name, kib)
 			}
 		}

@@ -40,6 +40,15 @@ func (o output) read() ([]byte, error) { return os.ReadFile(o.stdout) }
 // the driver has no pipe to drain while the clock runs. A command that
 // exits with a status other than 0 is an error.
 func (b *bench) timed(c command) (time.Duration, output, error) {
+	d, out, err := b.run(c)
+	if err == nil {
+		b.busyAfter, b.busyRatio = b.hostBusy()
+	}
+	return d, out, err
+}
+
+// run runs c as timed says, without probing the host afterwards.
+func (b *bench) run(c command) (time.Duration, output, error) {
 	stdin, err := os.Open(orDevNull(c.stdin))
 	if err != nil {
 		return 0, output{}, err
@@ -72,7 +81,7 @@ func (b *bench) timed(c command) (time.Duration, output, error) {
 
 // untimed runs c as timed does and returns its standard output.
 func (b *bench) untimed(c command) ([]byte, error) {
-	_, out, err := b.timed(c)
+	_, out, err := b.run(c)
 	if err != nil {
 		return nil, err
 	}

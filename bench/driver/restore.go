@@ -28,34 +28,38 @@ func (b *bench) restoreRow(s ruleset.Set) error {
 	n := b.runsOf(s)
 	for r := range n {
 		for _, sd := range rotated(sides, r) {
-			err := b.inNamespace(func() error {
-				if err := b.waitIdle(); err != nil {
-					return err
-				}
-				d, _, err := b.timed(sd.cmd)
-				if err != nil {
-					return err
-				}
-				got, err := b.untimed(b.listTable())
-				if err != nil {
-					return err
-				}
-				if want == nil {
-					// Run 0 starts with the reference.
-					if l := lines(got); l != s.Rules() {
-						return fmt.Errorf("the reference's restore made a table of %d lines (-Sn), want %d", l, s.Rules())
+			what := fmt.Sprintf("-R %s run %d/%d %s", s.Label(), r+1, n, sd.name)
+			v, busy, err := b.measure(what, func() (v float64, err error) {
+				err = b.inNamespace(func() error {
+					if err := b.waitIdle(); err != nil {
+						return err
 					}
-					want = got
-				} else if err := b.sameOutput(fmt.Sprintf("table after %s restore of %s run %d", sd.name, s.Short(), r+1), want, got); err != nil {
-					return err
-				}
-				addValue(&row, sd.name, d.Seconds())
-				b.logf("-R %s run %d/%d %s: %.3f s", s.Label(), r+1, n, sd.name, d.Seconds())
-				return nil
+					d, _, err := b.timed(sd.cmd)
+					if err != nil {
+						return err
+					}
+					v = d.Seconds()
+					got, err := b.untimed(b.listTable())
+					if err != nil {
+						return err
+					}
+					if want == nil {
+						// Run 0 starts with the reference.
+						if l := lines(got); l != s.Rules() {
+							return fmt.Errorf("the reference's restore made a table of %d lines (-Sn), want %d", l, s.Rules())
+						}
+						want = got
+						return nil
+					}
+					return b.sameOutput(fmt.Sprintf("table after %s restore of %s run %d", sd.name, s.Short(), r+1), want, got)
+				})
+				return v, err
 			})
 			if err != nil {
 				return err
 			}
+			addValue(&row, sd.name, v, busy)
+			b.logf("%s: %.3f s", what, v)
 		}
 	}
 	return b.add(row)

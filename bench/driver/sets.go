@@ -68,8 +68,12 @@ func newRow(block, name string, s ruleset.Set, sides []side) result.Row {
 	return row
 }
 
-// addValue records one run of side name.
-func addValue(row *result.Row, name string, v float64) {
+// addValue records one run of side name; busy marks a run kept although
+// the host was busy.
+func addValue(row *result.Row, name string, v float64, busy bool) {
 	sd := row.Side(name)
+	if busy {
+		sd.Busy = append(sd.Busy, len(sd.Values))
+	}
 	sd.Values = append(sd.Values, v)
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/lvsgo/ipvsadm/bench/result"
@@ -58,6 +59,13 @@ TCP services 10.1.x.y:80 with scheduler rr, each with the same number of masquer
 - **Idle CPU**: before each run the driver waits until the CPU has been at least %.0f%% idle over
   %.1f s (/proc/stat), so the kernel has finished freeing the previous namespace's table.
   Runs that started before the CPU went idle (the wait gives up after a limit): %d.
+- **A busy host**: the guest's CPUs are qemu threads, and the guest's clock follows the host's,
+  so another program busy on the host's cores (another VM) would be charged to whatever runs.
+  The driver feels it with a probe, a fixed piece of CPU work (quickest %.1f ms here): a run
+  starts only when the probe is within 1.25× of its quickest, and a run at whose end it is not
+  is measured again (3 attempts). This run: %d runs waited for a quiet host, %d were measured
+  again, %d were kept with the host busy (marked * under "Every run"); %.0f s went to waiting
+  and repeating (the budget for it is %s, so a host busy for good cannot stall the run).
 - **Alternation**: the sides of a row take turns, run by run, and the side that goes first
   rotates; each value is the **median** of %d runs per side (%d for the rows of sets over 50,000
   rules, the one-shot loop and the memory row). Before anything is measured every program runs once on a small table
@@ -77,7 +85,8 @@ TCP services 10.1.x.y:80 with scheduler rr, each with the same number of masquer
   batches of up to 64 KiB per sendmsg, every ack of a batch read before the next; it resolves the
   family, sends, checks each ack is 0, and nothing else. It is timed as a whole process too.
 
-`, m.Reference, m.Ours, 100*m.IdleFraction, m.IdleWindowSeconds, m.IdleTimeouts, m.Runs, m.RunsSlow)
+`, m.Reference, m.Ours, 100*m.IdleFraction, m.IdleWindowSeconds, m.IdleTimeouts,
+		m.ProbeQuickestMillis, m.HostWaits, m.Repeats, m.BusyRuns, m.ContentionSeconds, minutes(m.ContentionBudget), m.Runs, m.RunsSlow)
 }
 
 func writeMachine(w io.Writer, run *result.Run) {
@@ -254,7 +263,7 @@ func writeFloor(w io.Writer, run *result.Run, t *tally) {
 }
 
 func writeAllRuns(w io.Writer, run *result.Run) {
-	fmt.Fprintf(w, "## Every run\n\nIn the order run; the medians above are of these.\n\n")
+	fmt.Fprintf(w, "## Every run\n\nIn the order run; the medians above are of these. * marks a run kept although the host was busy as it ended.\n\n")
 	fmt.Fprintf(w, "| row | side | command | runs |\n| --- | --- | --- | --- |\n")
 	for i := range run.Rows {
 		r := &run.Rows[i]
@@ -265,6 +274,9 @@ func writeAllRuns(w io.Writer, run *result.Run) {
 					vals[k] = fmt.Sprintf("%.0f", v)
 				} else {
 					vals[k] = fmt.Sprintf("%.3f", v)
+				}
+				if slices.Contains(s.Busy, k) {
+					vals[k] += "*"
 				}
 			}
 			fmt.Fprintf(w, "| %s | %s | `%s` | %s %s |\n", r.Title(), s.Name, strings.ReplaceAll(s.Command, "|", `\|`), strings.Join(vals, ", "), s.Unit)

@@ -63,6 +63,17 @@ type Meta struct {
 	// IdleTimeouts counts runs that started although the CPU had not gone
 	// idle within the wait's limit (see the driver); 0 in a clean run.
 	IdleTimeouts int `json:"idle_timeouts"`
+	// The host-contention guard (see bench/driver/host.go): the probe's
+	// quickest time; runs whose start waited for a quiet host; runs
+	// measured again because the host was busy as they ended; runs kept
+	// although it was, after the last attempt or once the contention
+	// budget was spent; seconds spent on waits and repeats.
+	ProbeQuickestMillis float64 `json:"probe_quickest_ms"`
+	HostWaits           int     `json:"host_waits"`
+	Repeats             int     `json:"repeats"`
+	BusyRuns            int     `json:"busy_runs"`
+	ContentionSeconds   float64 `json:"contention_seconds"`
+	ContentionBudget    float64 `json:"contention_budget_seconds"`
 	// DurationSeconds is the guest's wall time for the whole run.
 	DurationSeconds float64 `json:"duration_seconds"`
 	// Host is filled in by vm/bench.sh on the host, not by the driver.
@@ -100,6 +111,9 @@ type Side struct {
 	Unit    string    `json:"unit"`
 	Values  []float64 `json:"values"` // every run, in the order run
 	Median  float64   `json:"median"`
+	// Busy holds the indices in Values of runs kept although the host was
+	// busy as they ended (bench/driver/host.go).
+	Busy []int `json:"busy,omitempty"`
 }
 
 // Side returns the side called name, or nil.
