@@ -14,7 +14,7 @@ CMDS    := ipvsadm ipvsadm-save ipvsadm-restore
 
 export CGO_ENABLED := 0
 
-.PHONY: all build test unittest vmtest demo shell install vet clean
+.PHONY: all build test unittest vmtest demo shell install vet clean bench
 
 all: build
 
@@ -39,6 +39,13 @@ demo:
 
 shell:
 	vm/shell.sh
+
+# The benchmark of issue 5: the reference ipvsadm 1.31 against ours in one
+# boot of the VM; writes BENCHMARKS.md and bench/chart.svg (about 45 min).
+# BENCH_QUICK=1: one run per side, no 50,000-service rows, nothing
+# published (build/vm/bench/). See vm/bench.sh.
+bench:
+	vm/bench.sh
 
 # Regenerate testdata/scenarios/*.golden: the reference ipvsadm 1.31 runs
 # every scenario on the real kernel in the VM (testdata/scenarios/README.md).
