@@ -154,23 +154,26 @@ func (c *client) destinationConn() (*socket, func(reuse bool), error) {
 	}, nil
 }
 
-// message builds a request of the IPVS family.
-func (c *client) message(cmd Command, flags netlink.HeaderFlags, attrs []byte) netlink.Message {
-	data := make([]byte, 4, 4+len(attrs))
-	data[0] = uint8(cmd)
-	data[1] = familyVersion
-	data = append(data, attrs...)
+// message builds a request of the IPVS family: cmd with the attributes
+// encode encodes after the generic netlink header, in one buffer.
+func (c *client) message(cmd Command, flags netlink.HeaderFlags, encode func(*attributeEncoder)) (netlink.Message, error) {
+	ae := attributeEncoder{b: make([]byte, 4, 128)}
+	ae.b[0] = uint8(cmd)
+	ae.b[1] = familyVersion
+	if encode != nil {
+		encode(&ae)
+	}
 	return netlink.Message{
 		Header: netlink.Header{Type: netlink.HeaderType(c.family), Flags: netlink.Request | flags},
-		Data:   data,
-	}
+		Data:   ae.b,
+	}, ae.err
 }
 
 // execute is the one place a read request is sent: it sends cmd with the
 // attributes from encode and hands each reply's attributes to fn as they
 // arrive, a dump's chunk by chunk. Writes go through apply.
-func (c *client) execute(cmd Command, flags netlink.HeaderFlags, encode func(*netlink.AttributeEncoder), fn func(*netlink.AttributeDecoder) error) error {
-	attrs, err := encodeAttributes(encode)
+func (c *client) execute(cmd Command, flags netlink.HeaderFlags, encode func(*attributeEncoder), fn func(*netlink.AttributeDecoder) error) error {
+	req, err := c.message(cmd, flags, encode)
 	if err != nil {
 		return &Error{Command: cmd, Err: err}
 	}
@@ -179,7 +182,7 @@ func (c *client) execute(cmd Command, flags netlink.HeaderFlags, encode func(*ne
 		if err != nil {
 			return &Error{Command: cmd, Err: err}
 		}
-		err = c.exchange(conn, cmd, flags, attrs, fn)
+		err = c.exchange(conn, req, fn)
 		// After a failure the socket may hold the rest of a reply: it
 		// is not used again.
 		done(err == nil)
@@ -187,13 +190,14 @@ func (c *client) execute(cmd Command, flags netlink.HeaderFlags, encode func(*ne
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.exchange(c.s, cmd, flags, attrs, fn)
+	return c.exchange(c.s, req, fn)
 }
 
 // exchange sends one request on s and reads its reply: one message, or a
 // dump's until the one that ends it.
-func (c *client) exchange(s *socket, cmd Command, flags netlink.HeaderFlags, attrs []byte, fn func(*netlink.AttributeDecoder) error) error {
-	seq, err := s.send([]netlink.Message{c.message(cmd, flags, attrs)})
+func (c *client) exchange(s *socket, req netlink.Message, fn func(*netlink.AttributeDecoder) error) error {
+	cmd := Command(req.Data[0])
+	seq, err := s.send([]netlink.Message{req})
 	if err != nil {
 		return &Error{Command: cmd, Err: unwrapErrno(err)}
 	}
@@ -257,15 +261,6 @@ func unwrapErrno(err error) error {
 	return err
 }
 
-func encodeAttributes(encode func(*netlink.AttributeEncoder)) ([]byte, error) {
-	if encode == nil {
-		return nil, nil
-	}
-	ae := netlink.NewAttributeEncoder()
-	encode(ae)
-	return ae.Encode()
-}
-
 func (c *client) Info() (Info, error) {
 	var info Info
 	err := c.execute(CmdGetInfo, 0, nil, func(ad *netlink.AttributeDecoder) error {
@@ -295,7 +290,7 @@ func (c *client) Service(key Service) (ServiceExtended, error) {
 	}
 	var s ServiceExtended
 	found := false
-	err := c.execute(CmdGetService, 0, func(ae *netlink.AttributeEncoder) {
+	err := c.execute(CmdGetService, 0, func(ae *attributeEncoder) {
 		ae.Nested(attrService, key.encodeKey)
 	}, func(ad *netlink.AttributeDecoder) error {
 		var err error
@@ -314,7 +309,7 @@ func (c *client) WalkDestinations(s Service, fn func(DestinationExtended) error)
 		return err
 	}
 	af := s.family()
-	return c.execute(CmdGetDestination, netlink.Dump, func(ae *netlink.AttributeEncoder) {
+	return c.execute(CmdGetDestination, netlink.Dump, func(ae *attributeEncoder) {
 		ae.Nested(attrService, s.encodeKey)
 	}, func(ad *netlink.AttributeDecoder) error {
 		d, err := decodeDestinationReply(ad, af)
@@ -376,11 +371,10 @@ func (c *client) apply(ops []Op, fn func(int, error) bool) error {
 		if err := op.validate(); err != nil {
 			return fmt.Errorf("op %d (%v): %w", i, op.Command, err)
 		}
-		attrs, err := encodeAttributes(op.encode)
-		if err != nil {
+		var err error
+		if msgs[i], err = c.message(op.Command, netlink.Acknowledge, op.encode); err != nil {
 			return fmt.Errorf("op %d (%v): %w", i, op.Command, err)
 		}
-		msgs[i] = c.message(op.Command, netlink.Acknowledge, attrs)
 	}
 
 	c.mu.Lock()

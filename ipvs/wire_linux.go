@@ -90,7 +90,7 @@ func (s *attributeSet) add(typ uint16) {
 func (s attributeSet) has(typ uint16) bool { return typ < 32 && s&(1<<typ) != 0 }
 
 // encode adds the attributes of the request op makes.
-func (op Op) encode(ae *netlink.AttributeEncoder) {
+func (op Op) encode(ae *attributeEncoder) {
 	switch op.Command {
 	case CmdNewService, CmdSetService:
 		ae.Nested(attrService, op.Service.encode)
@@ -105,7 +105,7 @@ func (op Op) encode(ae *netlink.AttributeEncoder) {
 	case CmdNewDaemon:
 		ae.Nested(attrDaemon, op.Daemon.encode)
 	case CmdDelDaemon:
-		ae.Nested(attrDaemon, func(nae *netlink.AttributeEncoder) error {
+		ae.Nested(attrDaemon, func(nae *attributeEncoder) error {
 			nae.Uint32(daemonState, uint32(op.Daemon.State))
 			return nil
 		})
@@ -159,7 +159,7 @@ func decodeBigEndian16(ad *netlink.AttributeDecoder) uint16 {
 }
 
 // encodeKey adds what identifies s.
-func (s Service) encodeKey(ae *netlink.AttributeEncoder) error {
+func (s Service) encodeKey(ae *attributeEncoder) error {
 	ae.Uint16(svcAF, uint16(s.family()))
 	if s.FirewallMark != 0 {
 		ae.Uint32(svcFwmark, s.FirewallMark)
@@ -172,7 +172,7 @@ func (s Service) encodeKey(ae *netlink.AttributeEncoder) error {
 }
 
 // encode adds the whole of s, in the order ipvsadm sends it.
-func (s Service) encode(ae *netlink.AttributeEncoder) error {
+func (s Service) encode(ae *attributeEncoder) error {
 	s.encodeKey(ae)
 	ae.String(svcSchedName, s.Scheduler)
 	if s.PersistenceEngine != "" {
@@ -350,7 +350,7 @@ func decodeStats(st *Stats, all64 bool) func(*netlink.AttributeDecoder) error {
 }
 
 // encodeKey adds what identifies d within its service.
-func (d Destination) encodeKey(ae *netlink.AttributeEncoder) error {
+func (d Destination) encodeKey(ae *attributeEncoder) error {
 	ae.Uint16(destAddrFamily, uint16(d.family()))
 	ae.Bytes(destAddr, encodeAddr(d.Address))
 	ae.Bytes(destPort, bigEndian16(d.Port))
@@ -358,7 +358,7 @@ func (d Destination) encodeKey(ae *netlink.AttributeEncoder) error {
 }
 
 // encode adds the whole of d, in the order ipvsadm sends it.
-func (d Destination) encode(ae *netlink.AttributeEncoder) error {
+func (d Destination) encode(ae *attributeEncoder) error {
 	d.encodeKey(ae)
 	ae.Uint32(destFwdMethod, uint32(d.Forwarding))
 	ae.Uint32(destWeight, uint32(d.Weight))
@@ -458,7 +458,7 @@ func decodeDestination(ad *netlink.AttributeDecoder, serviceFamily Family) (Dest
 
 // encode adds d, in the order ipvsadm sends it: optional settings only
 // where given, so the kernel applies its defaults.
-func (d Daemon) encode(ae *netlink.AttributeEncoder) error {
+func (d Daemon) encode(ae *attributeEncoder) error {
 	ae.Uint32(daemonState, uint32(d.State))
 	ae.String(daemonMcastIfn, d.Interface)
 	ae.Uint32(daemonSyncID, d.SyncID)
