@@ -40,7 +40,7 @@ const (
 // destinationBufferSize is the recvmsg buffer of the sockets that dump
 // destinations. A dump's chunks are allocated after the largest buffer the
 // socket has read with, so the 64 KiB of the main socket would make the
-// kernel allocate 32 KiB (an order-3 page block) for every chunk, and two
+// kernel allocate over 32 KiB, a multi-page block, for every chunk, and two
 // chunks per service with its final DONE: most of the time of a listing of
 // many small services. NLMSG_GOODSIZE, a page less the skb's shared info
 // (320 bytes on 64-bit kernels since MAX_SKB_FRAGS is 17 or more), is the
