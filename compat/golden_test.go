@@ -6,12 +6,12 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"os"
 	"runtime/debug"
 	"strings"
 	"testing"
 
 	"github.com/lvsgo/ipvsadm/compat"
+	"github.com/lvsgo/ipvsadm/internal/testenv"
 	"github.com/lvsgo/ipvsadm/ipvs"
 	"github.com/lvsgo/ipvsadm/ipvs/ipvstest"
 	"github.com/lvsgo/ipvsadm/persist"
@@ -45,27 +45,12 @@ func runCompat(env compat.Env, st scenarioStep) (out stepOutcome, err error) {
 	return out, nil
 }
 
-// goldenNames answers name lookups from the scenarios' /etc/hosts and
-// /etc/services, the files the reference read in the VM.
-func goldenNames(t *testing.T) compat.Names {
-	t.Helper()
-	hosts, err := os.ReadFile("../testdata/etc/hosts")
-	if err != nil {
-		t.Fatal(err)
-	}
-	services, err := os.ReadFile("../testdata/etc/services")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return compat.FileNames(hosts, services)
-}
-
 // TestGoldenInMemory replays every scenario through Main, SaveMain and
 // RestoreMain against a fresh in-memory kernel, and holds every step to what
 // the reference printed on the real kernel.
 func TestGoldenInMemory(t *testing.T) {
 	all := loadGoldenScenarios(t)
-	names := goldenNames(t)
+	names := testenv.GoldenNames(t)
 	for _, gs := range all {
 		t.Run(gs.name, func(t *testing.T) {
 			if gs.kernelOnly != "" {

@@ -11,7 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/lvsgo/ipvsadm/compat"
+	"github.com/lvsgo/ipvsadm/internal/testenv"
 	"github.com/lvsgo/ipvsadm/rules"
 )
 
@@ -72,24 +72,11 @@ func cutName(saved string) bool {
 	return false
 }
 
-func goldenNames(t *testing.T) compat.Names {
-	t.Helper()
-	hosts, err := os.ReadFile("../testdata/etc/hosts")
-	if err != nil {
-		t.Fatal(err)
-	}
-	services, err := os.ReadFile("../testdata/etc/services")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return compat.FileNames(hosts, services)
-}
-
 // TestFormatIsTheReferenceSave reads every table the reference saved in the
 // golden scenarios and formats it again: the bytes are the reference's,
 // and reading them again gives the same set.
 func TestFormatIsTheReferenceSave(t *testing.T) {
-	names := goldenNames(t)
+	names := testenv.GoldenNames(t)
 	saved := savedTables(t)
 	tested := 0
 	for where, s := range saved {

@@ -20,35 +20,15 @@ func (b *bench) clearRow(s ruleset.Set) error {
 	for r := range n {
 		for _, sd := range rotated(sides, r) {
 			what := fmt.Sprintf("-C %s run %d/%d %s", s.Label(), r+1, n, sd.name)
-			v, busy, err := b.measure(what, func() (v float64, err error) {
-				err = b.inNamespace(func() error {
-					if err := b.load(s); err != nil {
-						return err
-					}
-					if err := b.waitIdle(); err != nil {
-						return err
-					}
-					d, _, err := b.timed(sd.cmd)
-					if err != nil {
-						return err
-					}
-					v = d.Seconds()
-					got, err := b.untimed(b.listTable())
-					if err != nil {
-						return err
-					}
-					if len(got) != 0 {
-						return b.sameOutput(fmt.Sprintf("table after %s -C of %s run %d", sd.name, s.Short(), r+1), nil, got)
-					}
-					return nil
-				})
-				return v, err
-			})
-			if err != nil {
+			check := func(got []byte) error {
+				if len(got) != 0 {
+					return b.sameOutput(fmt.Sprintf("table after %s -C of %s run %d", sd.name, s.Short(), r+1), nil, got)
+				}
+				return nil
+			}
+			if err := b.runInNamespace(&row, what, sd, func() error { return b.load(s) }, check); err != nil {
 				return err
 			}
-			addValue(&row, sd.name, v, busy)
-			b.logf("%s: %.3f s", what, v)
 		}
 	}
 	return b.add(row)

@@ -36,39 +36,22 @@ func (b *bench) oneShotRow() error {
 	for r := range b.runsSlow {
 		for _, sd := range rotated(sides, r) {
 			what := fmt.Sprintf("one-shot run %d/%d %s", r+1, b.runsSlow, sd.name)
-			v, busy, err := b.measure(what, func() (v float64, err error) {
-				err = b.inNamespace(func() error {
-					if _, err := b.untimed(command{argv: []string{b.ref, "-A", "-t", "10.0.0.1:80", "-s", "rr"}}); err != nil {
-						return err
+			check := func(got []byte) error {
+				if want == nil {
+					if lines(got) != 1+b.oneShot {
+						return fmt.Errorf("the reference's loop made a table of %d lines (-Sn), want %d", lines(got), 1+b.oneShot)
 					}
-					if err := b.waitIdle(); err != nil {
-						return err
-					}
-					d, _, err := b.timed(sd.cmd)
-					if err != nil {
-						return err
-					}
-					v = d.Seconds()
-					got, err := b.untimed(b.listTable())
-					if err != nil {
-						return err
-					}
-					if want == nil {
-						if lines(got) != 1+b.oneShot {
-							return fmt.Errorf("the reference's loop made a table of %d lines (-Sn), want %d", lines(got), 1+b.oneShot)
-						}
-						want = got
-						return nil
-					}
-					return b.sameOutput(fmt.Sprintf("table after %s one-shot run %d", sd.name, r+1), want, got)
-				})
-				return v, err
-			})
-			if err != nil {
+					want = got
+					return nil
+				}
+				return b.sameOutput(fmt.Sprintf("table after %s one-shot run %d", sd.name, r+1), want, got)
+			}
+			if err := b.runInNamespace(&row, what, sd, func() error {
+				_, err := b.untimed(command{argv: []string{b.ref, "-A", "-t", "10.0.0.1:80", "-s", "rr"}})
+				return err
+			}, check); err != nil {
 				return err
 			}
-			addValue(&row, sd.name, v, busy)
-			b.logf("%s: %.3f s", what, v)
 		}
 	}
 	return b.add(row)

@@ -29,37 +29,20 @@ func (b *bench) restoreRow(s ruleset.Set) error {
 	for r := range n {
 		for _, sd := range rotated(sides, r) {
 			what := fmt.Sprintf("-R %s run %d/%d %s", s.Label(), r+1, n, sd.name)
-			v, busy, err := b.measure(what, func() (v float64, err error) {
-				err = b.inNamespace(func() error {
-					if err := b.waitIdle(); err != nil {
-						return err
+			check := func(got []byte) error {
+				if want == nil {
+					// Run 0 starts with the reference.
+					if l := lines(got); l != s.Rules() {
+						return fmt.Errorf("the reference's restore made a table of %d lines (-Sn), want %d", l, s.Rules())
 					}
-					d, _, err := b.timed(sd.cmd)
-					if err != nil {
-						return err
-					}
-					v = d.Seconds()
-					got, err := b.untimed(b.listTable())
-					if err != nil {
-						return err
-					}
-					if want == nil {
-						// Run 0 starts with the reference.
-						if l := lines(got); l != s.Rules() {
-							return fmt.Errorf("the reference's restore made a table of %d lines (-Sn), want %d", l, s.Rules())
-						}
-						want = got
-						return nil
-					}
-					return b.sameOutput(fmt.Sprintf("table after %s restore of %s run %d", sd.name, s.Short(), r+1), want, got)
-				})
-				return v, err
-			})
-			if err != nil {
+					want = got
+					return nil
+				}
+				return b.sameOutput(fmt.Sprintf("table after %s restore of %s run %d", sd.name, s.Short(), r+1), want, got)
+			}
+			if err := b.runInNamespace(&row, what, sd, nil, check); err != nil {
 				return err
 			}
-			addValue(&row, sd.name, v, busy)
-			b.logf("%s: %.3f s", what, v)
 		}
 	}
 	return b.add(row)
@@ -67,3 +50,39 @@ func (b *bench) restoreRow(s ruleset.Set) error {
 
 // listTable is the reference's -Sn, the judge of every table.
 func (b *bench) listTable() command { return command{argv: []string{b.ref, "-Sn"}} }
+
+// runInNamespace measures one run of sd in a fresh namespace and adds it to
+// row: prepare (untimed, may be nil) loads what the run needs, the clock
+// runs while sd's command does, then check judges the table the reference
+// lists (-Sn) after it.
+func (b *bench) runInNamespace(row *result.Row, what string, sd side, prepare func() error, check func(table []byte) error) error {
+	v, busy, err := b.measure(what, func() (v float64, err error) {
+		err = b.inNamespace(func() error {
+			if prepare != nil {
+				if err := prepare(); err != nil {
+					return err
+				}
+			}
+			if err := b.waitIdle(); err != nil {
+				return err
+			}
+			d, _, err := b.timed(sd.cmd)
+			if err != nil {
+				return err
+			}
+			v = d.Seconds()
+			got, err := b.untimed(b.listTable())
+			if err != nil {
+				return err
+			}
+			return check(got)
+		})
+		return v, err
+	})
+	if err != nil {
+		return err
+	}
+	addValue(row, sd.name, v, busy)
+	b.logf("%s: %.3f s", what, v)
+	return nil
+}
