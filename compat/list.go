@@ -14,12 +14,6 @@ import (
 // are built in a buffer that is reused, then written to a bufio.Writer: one
 // listing makes no system call per line and no allocation per destination.
 
-// A serviceTable is a service with its destinations, as read from the kernel.
-type serviceTable struct {
-	service ipvs.ServiceExtended
-	dests   []ipvs.DestinationExtended
-}
-
 // listColumns is which columns a listing has; when several options ask,
 // the first of --stats, --rate, --thresholds, --persistent-conn and
 // --tun-info wins, as in ipvsadm.
@@ -111,16 +105,20 @@ var titles = [...]string{
 
 // writeServices writes the title lines, then each service and its
 // destinations, sorting the table in place first unless f.nosort. It is -L
-// after the version line, and -L <service> with a table of one service.
-// The error is the first error met writing.
+// of one service, and of a table in tests. The error is the first error met
+// writing.
 func writeServices(w *bufio.Writer, table []serviceTable, f listFormat, names Names) error {
-	if !f.nosort {
-		sortServices(table)
-	}
+	return writeServiceRows(w, tableRows(table, !f.nosort), f, names)
+}
+
+// writeServiceRows writes the title lines, then each service rows hands
+// over and its destinations. The error is the rows' or the first met
+// writing.
+func writeServiceRows(w *bufio.Writer, rows rowSource, f listFormat, names Names) error {
 	w.WriteString(titles[f.columns])
 	l := newLister(w, names, f.numeric, f.exact)
-	for i := range table {
-		l.writeService(&table[i], f.columns)
+	if err := rows(func(t *serviceTable) { l.writeService(t, f.columns) }); err != nil {
+		return err
 	}
 	return writeErr(w)
 }

@@ -2,12 +2,11 @@ package compat
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"path"
 	"strings"
-	"sync"
-	"sync/atomic"
 
 	"github.com/lvsgo/ipvsadm/ipvs"
 )
@@ -245,69 +244,36 @@ func (r *runner) list(req *request) (int, bool) {
 		return 0, false
 	}
 	writeVersionHeader(r.out, r.info)
-	table, status := r.table()
-	if status != 0 {
-		return status, true
+	rows, err := kernelRows(r.client, !f.nosort)
+	if err != nil {
+		return r.fail(funcGeneric, err, 1), true
 	}
-	if err := writeServices(r.out, table, f, r.env.Names); err != nil {
-		return 1, true
+	if err := writeServiceRows(r.out, rows, f, r.env.Names); err != nil {
+		return r.readFailure(err), true
 	}
 	return 0, false
 }
-
-// table reads every service and its destinations. The kernel dumps the
-// destinations of one service per request and serves one dump at a time
-// (it holds the IPVS mutex), so two dumps are kept in flight on two
-// sockets: one is decoded here while the kernel fills the other.
-func (r *runner) table() ([]serviceTable, int) {
-	services, err := r.client.Services()
-	if err != nil {
-		return nil, r.fail(funcGeneric, err, 1)
-	}
-	table := make([]serviceTable, len(services))
-	for i := range services {
-		table[i].service = services[i]
-	}
-	// As ipvsadm, report the failure of the first service in order.
-	var next atomic.Int64
-	var failed atomic.Bool
-	errs := make([]error, len(table))
-	var wg sync.WaitGroup
-	for range tableWorkers {
-		wg.Go(func() {
-			for !failed.Load() {
-				i := int(next.Add(1)) - 1
-				if i >= len(table) {
-					return
-				}
-				if table[i].dests, errs[i] = r.client.Destinations(table[i].service.Service); errs[i] != nil {
-					failed.Store(true)
-				}
-			}
-		})
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return nil, r.fail(funcGetDests, err, 1)
-		}
-	}
-	return table, 0
-}
-
-// tableWorkers is how many destination dumps a listing has in flight; more
-// measured no faster on two or four cores.
-const tableWorkers = 2
 
 func (r *runner) save(req *request) (int, bool) {
-	table, status := r.table()
-	if status != 0 {
-		return status, true
+	rows, err := kernelRows(r.client, true)
+	if err != nil {
+		return r.fail(funcGeneric, err, 1), true
 	}
-	if err := writeSave(r.out, table, req.options.has(optNumeric), r.env.Names); err != nil {
-		return 1, true
+	if err := writeSaveRows(r.out, rows, req.options.has(optNumeric), r.env.Names); err != nil {
+		return r.readFailure(err), true
 	}
 	return 0, false
+}
+
+// readFailure is the exit status of a listing that failed: ipvsadm prints
+// why it could not get a service's destinations; a listing it could not
+// write fails quietly.
+func (r *runner) readFailure(err error) int {
+	var de destinationsError
+	if errors.As(err, &de) {
+		return r.fail(funcGetDests, de.err, 1)
+	}
+	return 1
 }
 
 func (r *runner) listConnections(f listFormat) (int, bool) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 
@@ -145,5 +146,81 @@ func TestRestoreInBatchesKeepsLineOrder(t *testing.T) {
 	defer c.Close()
 	if services, err := c.Services(); err != nil || len(services) != 3000 {
 		t.Errorf("%d services (%v), want 3000", len(services), err)
+	}
+}
+
+// TestListingStopsAtServiceWhoseDestinationsFail follows ipvsadm's -L and
+// -S when getting a service's destinations fails: the services before it
+// in listing order are printed whole, then the message, exit status 1.
+// The listing streams the destinations of 600 services (of 0 to 3
+// destinations), two dumps in flight; every dump from the k-th on fails.
+func TestListingStopsAtServiceWhoseDestinationsFail(t *testing.T) {
+	k := ipvstest.New()
+	var input strings.Builder
+	for i := range 600 {
+		// Added in an order that is not the listing's.
+		svc := fmt.Sprintf("-t 10.%d.%d.1:80", (i*7)%600/250, (i*7)%600%250)
+		fmt.Fprintf(&input, "-A %s -s wlc\n", svc)
+		for j := range i % 4 {
+			fmt.Fprintf(&input, "-a %s -r 192.0.2.%d:8080 -m -w %d\n", svc, 10-j, j+1)
+		}
+	}
+	ipvsadm := func(stdin string, args ...string) (string, string, int) {
+		var stdout, stderr bytes.Buffer
+		status := compat.Main(compat.Env{
+			Args:   append([]string{"ipvsadm"}, args...),
+			Stdin:  strings.NewReader(stdin),
+			Stdout: &stdout, Stderr: &stderr,
+			Dial:  func() (*ipvs.Client, error) { return ipvs.NewFromConn(k.Dial()) },
+			Names: compat.FileNames(nil, nil),
+		})
+		return stdout.String(), stderr.String(), status
+	}
+	if _, stderr, status := ipvsadm(input.String(), "-R"); status != 0 {
+		t.Fatalf("restore: status %d, %s", status, stderr)
+	}
+	for _, args := range [][]string{{"-Ln"}, {"-Sn"}, {"-Ln", "--nosort", "--stats"}} {
+		whole, _, status := ipvsadm("", args...)
+		if status != 0 {
+			t.Fatalf("%v: status %d", args, status)
+		}
+		// Where each service's lines start in the whole listing.
+		var starts []int
+		for i, line := range strings.SplitAfter(whole, "\n") {
+			if strings.HasPrefix(line, "TCP ") || strings.HasPrefix(line, "-A ") {
+				starts = append(starts, i)
+			}
+		}
+		if len(starts) != 600 {
+			t.Fatalf("%v: %d services listed, want 600", args, len(starts))
+		}
+		for _, failFrom := range []int{1, 2, 3, 300, 600} {
+			var dumps atomic.Int64
+			k.SetFault(func(r ipvstest.Request) error {
+				if r.Command == uint8(ipvs.CmdGetDestination) {
+					if dumps.Add(1) >= int64(failFrom) {
+						return syscall.ENOMEM
+					}
+				}
+				return nil
+			})
+			stdout, stderr, status := ipvsadm("", args...)
+			k.SetFault(nil)
+			if status != 1 || stderr != "Memory allocation problem\n" {
+				t.Errorf("%v, dumps failing from the %dth: status %d, stderr %q; want 1, the message", args, failFrom, status, stderr)
+			}
+			// Two dumps are in flight: the failing one is the
+			// (failFrom-1)th or the failFrom-th service in order.
+			lines := strings.SplitAfter(whole, "\n")
+			ok := false
+			for listed := failFrom - 2; listed <= failFrom-1; listed++ {
+				if listed >= 0 && stdout == strings.Join(lines[:starts[listed]], "") {
+					ok = true
+				}
+			}
+			if !ok {
+				t.Errorf("%v, dumps failing from the %dth: stdout is not the whole listing up to the service before the failing one:\n%s", args, failFrom, stdout)
+			}
+		}
 	}
 }

@@ -10,15 +10,20 @@ import (
 // This file is ipvsadm 1.31's -S: the table as the -A and -a command lines
 // that rebuild it, services sorted as -L sorts them.
 
-// writeSave writes -S: for each service its -A line and an -a line for each
-// destination, sorting the table in place first (-S has no --nosort).
-// Without numeric, addresses and ports are names, which may not restore.
-// The error is the first error met writing.
+// writeSave writes -S of a table in memory: for each service its -A line
+// and an -a line for each destination, sorting the table in place first (-S
+// has no --nosort). Without numeric, addresses and ports are names, which
+// may not restore. The error is the first error met writing.
 func writeSave(w *bufio.Writer, table []serviceTable, numeric bool, names Names) error {
-	sortServices(table)
+	return writeSaveRows(w, tableRows(table, true), numeric, names)
+}
+
+// writeSaveRows writes -S of the services rows hands over, in that order.
+// The error is the rows' or the first met writing.
+func writeSaveRows(w *bufio.Writer, rows rowSource, numeric bool, names Names) error {
 	l := newLister(w, names, numeric, false)
-	for i := range table {
-		l.writeRules(&table[i])
+	if err := rows(l.writeRules); err != nil {
+		return err
 	}
 	return writeErr(w)
 }

@@ -14,22 +14,35 @@ import "github.com/lvsgo/ipvsadm/ipvs"
 // --nosort) and -S: the services by ipvs_cmp_services, and the destinations
 // of each service by ipvs_cmp_dests.
 func sortServices(table []serviceTable) {
-	keyed := make([]keyedService, len(table))
-	for i := range table {
-		keyed[i] = keyedService{serviceKeyOf(&table[i].service.Service), i}
+	if len(table) > 1 {
+		order := serviceOrder(len(table), func(i int) *ipvs.Service { return &table[i].service.Service })
+		sorted := make([]serviceTable, len(table))
+		for i, j := range order {
+			sorted[i] = table[j]
+		}
+		copy(table, sorted)
 	}
-	mergeSort(keyed, make([]keyedService, len(keyed)), func(a, b *keyedService) int {
-		return compareServices(&a.key, &b.key)
-	})
-	sorted := make([]serviceTable, len(table))
-	for i, k := range keyed {
-		sorted[i] = table[k.index]
-	}
-	copy(table, sorted)
 	var ds destinationSorter
 	for i := range table {
 		ds.sort(table[i].dests, serviceFamily(&table[i].service.Service))
 	}
+}
+
+// serviceOrder returns the indices of n services in ipvsadm's order;
+// service(i) is the i-th.
+func serviceOrder(n int, service func(int) *ipvs.Service) []int {
+	keyed := make([]keyedService, n)
+	for i := range keyed {
+		keyed[i] = keyedService{serviceKeyOf(service(i)), i}
+	}
+	mergeSort(keyed, make([]keyedService, n), func(a, b *keyedService) int {
+		return compareServices(&a.key, &b.key)
+	})
+	order := make([]int, n)
+	for i, k := range keyed {
+		order[i] = k.index
+	}
+	return order
 }
 
 // A destinationSorter sorts the destinations of one service after another

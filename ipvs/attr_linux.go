@@ -3,8 +3,10 @@
 package ipvs
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"math"
 
 	"golang.org/x/sys/unix"
@@ -82,4 +84,110 @@ func (e *attributeEncoder) Nested(typ uint16, fn func(*attributeEncoder) error) 
 		e.err = errAttributeTooLong
 	}
 	binary.NativeEndian.PutUint16(e.b[start:], uint16(n))
+}
+
+// An attributeDecoder walks the netlink attributes of one buffer, in place:
+// mdlayher/netlink's AttributeDecoder copies every attribute into a slice of
+// its own when it is made, and that copying was a quarter of the time of a
+// listing of 100 services of 100 destinations. Bytes returned by Bytes are
+// the buffer's own, which the socket reuses for the next reply, so decoders
+// copy what they keep (addresses into netip.Addr, names into strings).
+//
+// Like mdlayher's, it keeps the first error (an attribute cut short, a value
+// of the wrong size) and stops there; check Err once after the walk.
+type attributeDecoder struct {
+	rest []byte // the attributes not yet reached
+	typ  uint16
+	data []byte // the value of the current attribute
+	err  error
+}
+
+var errAttributeBounds = errors.New("attribute length out of bounds")
+
+// Next moves to the next attribute and reports whether there is one.
+func (d *attributeDecoder) Next() bool {
+	if d.err != nil || len(d.rest) == 0 {
+		return false
+	}
+	if len(d.rest) < unix.NLA_HDRLEN {
+		d.err = errAttributeBounds
+		return false
+	}
+	n := int(binary.NativeEndian.Uint16(d.rest))
+	if n < unix.NLA_HDRLEN || n > len(d.rest) {
+		d.err = errAttributeBounds
+		return false
+	}
+	// The flags NLA_F_NESTED and NLA_F_NET_BYTEORDER are not the type.
+	d.typ = binary.NativeEndian.Uint16(d.rest[2:]) &^ (unix.NLA_F_NESTED | unix.NLA_F_NET_BYTEORDER)
+	d.data = d.rest[unix.NLA_HDRLEN:n]
+	d.rest = d.rest[min(nlaAlign(n), len(d.rest)):]
+	return true
+}
+
+func nlaAlign(n int) int { return (n + unix.NLA_ALIGNTO - 1) &^ (unix.NLA_ALIGNTO - 1) }
+
+// Type is the current attribute's type.
+func (d *attributeDecoder) Type() uint16 { return d.typ }
+
+// Bytes is the current attribute's value, valid until the next reply.
+func (d *attributeDecoder) Bytes() []byte { return d.data }
+
+// Err is the first error met.
+func (d *attributeDecoder) Err() error { return d.err }
+
+// fixed returns the value if it is n bytes long, and otherwise records the
+// error and returns zeros.
+func (d *attributeDecoder) fixed(n int) []byte {
+	if len(d.data) != n {
+		if d.err == nil {
+			d.err = fmt.Errorf("attribute %d of %d bytes, want %d", d.typ, len(d.data), n)
+		}
+		return make([]byte, n)
+	}
+	return d.data
+}
+
+func (d *attributeDecoder) Uint8() uint8   { return d.fixed(1)[0] }
+func (d *attributeDecoder) Uint16() uint16 { return binary.NativeEndian.Uint16(d.fixed(2)) }
+func (d *attributeDecoder) Uint32() uint32 { return binary.NativeEndian.Uint32(d.fixed(4)) }
+func (d *attributeDecoder) Uint64() uint64 { return binary.NativeEndian.Uint64(d.fixed(8)) }
+
+// BigEndian16 is a port: IPVS sends them in network order.
+func (d *attributeDecoder) BigEndian16() uint16 { return binary.BigEndian.Uint16(d.fixed(2)) }
+
+// String is a NUL-terminated string. The names of the schedulers and
+// persistence engines the kernel has are constants, so that a listing of
+// 50,000 services of "rr" does not make 50,000 copies of "rr".
+func (d *attributeDecoder) String() string {
+	b := d.data
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		b = b[:i]
+	}
+	if name, ok := moduleNames[string(b)]; ok {
+		return name
+	}
+	return string(b)
+}
+
+// moduleNames are the schedulers and persistence engines of Linux 6.1.
+var moduleNames = func() map[string]string {
+	m := map[string]string{}
+	for _, name := range []string{"rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh", "sed", "nq", "fo", "ovf", "mh", "twos", "none", "sip"} {
+		m[name] = name
+	}
+	return m
+}()
+
+// Nested returns a decoder of the attributes inside the current one. Its
+// error is not this one's: pass it to fail.
+func (d *attributeDecoder) Nested() attributeDecoder {
+	return attributeDecoder{rest: d.data}
+}
+
+// fail records err (a nest's) as this decoder's, unless it has one.
+func (d *attributeDecoder) fail(err error) {
+	if d.err == nil && err != nil {
+		d.err = err
+	}
 }

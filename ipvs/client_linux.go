@@ -119,49 +119,58 @@ func (c *client) Close() error {
 	return c.c.Close()
 }
 
-// destinationConn returns a socket for a dump of destinations and the
-// func that gives it back: one of the destination sockets, or c itself
-// when there are none. It waits while all of them are in use.
-func (c *client) destinationConn() (*socket, func(reuse bool), error) {
+// destinationSocket returns a socket for a dump of destinations: one of the
+// destination sockets, to be given back with releaseDestinationSocket, or
+// c's own with its lock held when there are none. It waits while all of
+// them are in use.
+func (c *client) destinationSocket() (*socket, error) {
 	if c.dial == nil {
 		c.mu.Lock()
-		return c.s, func(bool) { c.mu.Unlock() }, nil
+		return c.s, nil
 	}
 	c.slots <- struct{}{}
 	c.idleMu.Lock()
-	var conn *socket
+	var s *socket
 	if n := len(c.idle); n > 0 {
-		conn, c.idle = c.idle[n-1], c.idle[:n-1]
+		s, c.idle = c.idle[n-1], c.idle[:n-1]
 	}
 	c.idleMu.Unlock()
-	if conn == nil {
+	if s == nil {
 		var err error
-		if conn, err = c.dial(); err != nil {
+		if s, err = c.dial(); err != nil {
 			<-c.slots
-			return nil, nil, err
+			return nil, err
 		}
 	}
-	return conn, func(reuse bool) {
-		if reuse {
-			c.idleMu.Lock()
-			c.idle = append(c.idle, conn)
-			c.idleMu.Unlock()
-		} else {
-			// A dump that went wrong may have left replies behind.
-			conn.nl.Close()
-		}
-		<-c.slots
-	}, nil
+	return s, nil
+}
+
+// releaseDestinationSocket gives back s, one of the destination sockets;
+// reuse is false after a failure, which may have left replies behind on it.
+func (c *client) releaseDestinationSocket(s *socket, reuse bool) {
+	if reuse {
+		c.idleMu.Lock()
+		c.idle = append(c.idle, s)
+		c.idleMu.Unlock()
+	} else {
+		s.nl.Close()
+	}
+	<-c.slots
 }
 
 // message builds a request of the IPVS family: cmd with the attributes
 // encode encodes after the generic netlink header, in one buffer.
 func (c *client) message(cmd Command, flags netlink.HeaderFlags, encode func(*attributeEncoder)) (netlink.Message, error) {
-	ae := attributeEncoder{b: make([]byte, 4, 128)}
-	ae.b[0] = uint8(cmd)
-	ae.b[1] = familyVersion
+	var ae attributeEncoder
+	return c.messageInto(&ae, make([]byte, 0, 128), cmd, flags, encode)
+}
+
+// messageInto is message with ae and the buffer b (whose contents it
+// replaces) given, so that a socket can reuse its own.
+func (c *client) messageInto(ae *attributeEncoder, b []byte, cmd Command, flags netlink.HeaderFlags, encode func(*attributeEncoder)) (netlink.Message, error) {
+	*ae = attributeEncoder{b: append(b[:0], uint8(cmd), familyVersion, 0, 0)}
 	if encode != nil {
-		encode(&ae)
+		encode(ae)
 	}
 	return netlink.Message{
 		Header: netlink.Header{Type: netlink.HeaderType(c.family), Flags: netlink.Request | flags},
@@ -172,36 +181,42 @@ func (c *client) message(cmd Command, flags netlink.HeaderFlags, encode func(*at
 // execute is the one place a read request is sent: it sends cmd with the
 // attributes from encode and hands each reply's attributes to fn as they
 // arrive, a dump's chunk by chunk. Writes go through apply.
-func (c *client) execute(cmd Command, flags netlink.HeaderFlags, encode func(*attributeEncoder), fn func(*netlink.AttributeDecoder) error) error {
-	req, err := c.message(cmd, flags, encode)
+func (c *client) execute(cmd Command, flags netlink.HeaderFlags, encode func(*attributeEncoder), fn func(*attributeDecoder) error) error {
+	var s *socket
+	if cmd == CmdGetDestination {
+		var err error
+		if s, err = c.destinationSocket(); err != nil {
+			return &Error{Command: cmd, Err: err}
+		}
+	} else {
+		c.mu.Lock()
+		s = c.s
+	}
+	err := c.exchange(s, cmd, flags, encode, fn)
+	if s == c.s {
+		c.mu.Unlock()
+	} else {
+		c.releaseDestinationSocket(s, err == nil)
+	}
+	return err
+}
+
+// exchange sends one request on s, built in s's own buffers, and reads
+// its reply: one message, or a dump's until the one that ends it. A
+// listing makes one exchange per service, so it allocates nothing.
+func (c *client) exchange(s *socket, cmd Command, flags netlink.HeaderFlags, encode func(*attributeEncoder), fn func(*attributeDecoder) error) error {
+	req, err := c.messageInto(&s.encoder, s.request[0].Data, cmd, flags, encode)
 	if err != nil {
 		return &Error{Command: cmd, Err: err}
 	}
-	if cmd == CmdGetDestination {
-		conn, done, err := c.destinationConn()
-		if err != nil {
-			return &Error{Command: cmd, Err: err}
-		}
-		err = c.exchange(conn, req, fn)
-		// After a failure the socket may hold the rest of a reply: it
-		// is not used again.
-		done(err == nil)
-		return err
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.exchange(c.s, req, fn)
-}
-
-// exchange sends one request on s and reads its reply: one message, or a
-// dump's until the one that ends it.
-func (c *client) exchange(s *socket, req netlink.Message, fn func(*netlink.AttributeDecoder) error) error {
-	cmd := Command(req.Data[0])
-	seq, err := s.send([]netlink.Message{req})
+	s.request[0] = req
+	seq, err := s.send(s.request[:])
 	if err != nil {
 		return &Error{Command: cmd, Err: unwrapErrno(err)}
 	}
 	var result, fnErr error
+	// One decoder for every reply: fn gets a pointer it may not keep.
+	ad := &s.decoder
 	for done := false; !done; {
 		whole, err := s.receive(func(m netlink.Message, errno error) {
 			if done || m.Header.Sequence != seq {
@@ -218,10 +233,10 @@ func (c *client) exchange(s *socket, req netlink.Message, fn func(*netlink.Attri
 				if fnErr == nil {
 					// The rest of a dump fn has stopped, or that
 					// was malformed, is drained.
-					ad, err := replyAttributes(m)
-					if err != nil {
-						fnErr = &Error{Command: cmd, Err: err}
+					if len(m.Data) < 4 {
+						fnErr = &Error{Command: cmd, Err: fmt.Errorf("%w: reply of %d bytes has no generic netlink header", ErrMalformedReply, len(m.Data))}
 					} else {
+						*ad = attributeDecoder{rest: m.Data[4:]}
 						fnErr = fn(ad)
 					}
 				}
@@ -239,18 +254,6 @@ func (c *client) exchange(s *socket, req netlink.Message, fn func(*netlink.Attri
 	return fnErr
 }
 
-// replyAttributes returns a decoder over the attributes of a reply.
-func replyAttributes(m netlink.Message) (*netlink.AttributeDecoder, error) {
-	if len(m.Data) < 4 {
-		return nil, fmt.Errorf("%w: reply of %d bytes has no generic netlink header", ErrMalformedReply, len(m.Data))
-	}
-	ad, err := netlink.NewAttributeDecoder(m.Data[4:])
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrMalformedReply, err)
-	}
-	return ad, nil
-}
-
 // unwrapErrno reduces a netlink error to the kernel's errno where there is
 // one, so that callers can map (command, errno) to a message.
 func unwrapErrno(err error) error {
@@ -263,7 +266,7 @@ func unwrapErrno(err error) error {
 
 func (c *client) Info() (Info, error) {
 	var info Info
-	err := c.execute(CmdGetInfo, 0, nil, func(ad *netlink.AttributeDecoder) error {
+	err := c.execute(CmdGetInfo, 0, nil, func(ad *attributeDecoder) error {
 		var err error
 		info, err = decodeInfo(ad)
 		return err
@@ -275,7 +278,7 @@ func (c *client) Info() (Info, error) {
 }
 
 func (c *client) WalkServices(fn func(ServiceExtended) error) error {
-	return c.execute(CmdGetService, netlink.Dump, nil, func(ad *netlink.AttributeDecoder) error {
+	return c.execute(CmdGetService, netlink.Dump, nil, func(ad *attributeDecoder) error {
 		s, err := decodeServiceReply(ad)
 		if err != nil {
 			return wrapDecodeError(CmdGetService, err)
@@ -292,7 +295,7 @@ func (c *client) Service(key Service) (ServiceExtended, error) {
 	found := false
 	err := c.execute(CmdGetService, 0, func(ae *attributeEncoder) {
 		ae.Nested(attrService, key.encodeKey)
-	}, func(ad *netlink.AttributeDecoder) error {
+	}, func(ad *attributeDecoder) error {
 		var err error
 		s, err = decodeServiceReply(ad)
 		found = err == nil
@@ -311,7 +314,7 @@ func (c *client) WalkDestinations(s Service, fn func(DestinationExtended) error)
 	af := s.family()
 	return c.execute(CmdGetDestination, netlink.Dump, func(ae *attributeEncoder) {
 		ae.Nested(attrService, s.encodeKey)
-	}, func(ad *netlink.AttributeDecoder) error {
+	}, func(ad *attributeDecoder) error {
 		d, err := decodeDestinationReply(ad, af)
 		if err != nil {
 			return wrapDecodeError(CmdGetDestination, err)
@@ -322,7 +325,7 @@ func (c *client) WalkDestinations(s Service, fn func(DestinationExtended) error)
 
 func (c *client) Timeouts() (Timeouts, error) {
 	var t Timeouts
-	err := c.execute(CmdGetConfig, 0, nil, func(ad *netlink.AttributeDecoder) error {
+	err := c.execute(CmdGetConfig, 0, nil, func(ad *attributeDecoder) error {
 		var err error
 		t, err = decodeTimeouts(ad)
 		return err
@@ -332,7 +335,7 @@ func (c *client) Timeouts() (Timeouts, error) {
 
 func (c *client) Daemons() ([]Daemon, error) {
 	daemons := []Daemon{}
-	err := c.execute(CmdGetDaemon, netlink.Dump, nil, func(ad *netlink.AttributeDecoder) error {
+	err := c.execute(CmdGetDaemon, netlink.Dump, nil, func(ad *attributeDecoder) error {
 		d, err := decodeDaemonReply(ad)
 		if err != nil {
 			return wrapDecodeError(CmdGetDaemon, err)

@@ -681,19 +681,15 @@ func FuzzDecodeReplies(f *testing.F) {
 	f.Add([]byte{0x40, 0x00, 0x01, 0x80, 0x06, 0x00})
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, b []byte) {
-		decoders := []func(*netlink.AttributeDecoder) error{
-			func(ad *netlink.AttributeDecoder) error { _, err := decodeServiceReply(ad); return err },
-			func(ad *netlink.AttributeDecoder) error { _, err := decodeDestinationReply(ad, IPv4); return err },
-			func(ad *netlink.AttributeDecoder) error { _, err := decodeDaemonReply(ad); return err },
-			func(ad *netlink.AttributeDecoder) error { _, err := decodeInfo(ad); return err },
-			func(ad *netlink.AttributeDecoder) error { _, err := decodeTimeouts(ad); return err },
+		decoders := []func(*attributeDecoder) error{
+			func(ad *attributeDecoder) error { _, err := decodeServiceReply(ad); return err },
+			func(ad *attributeDecoder) error { _, err := decodeDestinationReply(ad, IPv4); return err },
+			func(ad *attributeDecoder) error { _, err := decodeDaemonReply(ad); return err },
+			func(ad *attributeDecoder) error { _, err := decodeInfo(ad); return err },
+			func(ad *attributeDecoder) error { _, err := decodeTimeouts(ad); return err },
 		}
 		for _, decode := range decoders {
-			ad, err := netlink.NewAttributeDecoder(b)
-			if err != nil {
-				return
-			}
-			_ = decode(ad)
+			_ = decode(&attributeDecoder{rest: b})
 		}
 	})
 }

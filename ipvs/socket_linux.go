@@ -29,6 +29,11 @@ type socket struct {
 	seq uint32          // the last sequence number sent on raw
 	out []byte          // the requests being sent, reused
 	in  []byte          // the datagram being read, reused
+
+	// What a read request (client.exchange) is built and read with.
+	request [1]netlink.Message
+	encoder attributeEncoder
+	decoder attributeDecoder
 }
 
 func newSocket(nl *netlink.Conn, receiveSize int) *socket {

@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"net/netip"
 	"time"
-
-	"github.com/mdlayher/netlink"
 )
 
 // Attribute numbers of include/uapi/linux/ip_vs.h.
@@ -149,15 +147,6 @@ func decodeAddr(b []byte, f Family) (netip.Addr, error) {
 // bigEndian16 encodes a port as the kernel wants ports: in network order.
 func bigEndian16(v uint16) []byte { return binary.BigEndian.AppendUint16(nil, v) }
 
-func decodeBigEndian16(ad *netlink.AttributeDecoder) uint16 {
-	b := ad.Bytes()
-	if len(b) != 2 {
-		// Let the decoder record the size error.
-		return ad.Uint16()
-	}
-	return binary.BigEndian.Uint16(b)
-}
-
 // encodeKey adds what identifies s.
 func (s Service) encodeKey(ae *attributeEncoder) error {
 	ae.Uint16(svcAF, uint16(s.family()))
@@ -202,17 +191,16 @@ func (s Service) encodeNetmask() []byte {
 }
 
 // decodeServiceReply decodes the SERVICE attribute of a reply.
-func decodeServiceReply(ad *netlink.AttributeDecoder) (ServiceExtended, error) {
+func decodeServiceReply(ad *attributeDecoder) (ServiceExtended, error) {
 	var s ServiceExtended
 	found := false
 	for ad.Next() {
 		if ad.Type() == attrService {
 			found = true
-			ad.Nested(func(nad *netlink.AttributeDecoder) error {
-				var err error
-				s, err = decodeService(nad)
-				return err
-			})
+			nad := ad.Nested()
+			var err error
+			s, err = decodeService(&nad)
+			ad.fail(err)
 		}
 	}
 	if err := ad.Err(); err != nil {
@@ -224,7 +212,7 @@ func decodeServiceReply(ad *netlink.AttributeDecoder) (ServiceExtended, error) {
 	return s, nil
 }
 
-func decodeService(ad *netlink.AttributeDecoder) (ServiceExtended, error) {
+func decodeService(ad *attributeDecoder) (ServiceExtended, error) {
 	var (
 		s                      ServiceExtended
 		addr, netmask          []byte
@@ -242,7 +230,7 @@ func decodeService(ad *netlink.AttributeDecoder) (ServiceExtended, error) {
 		case svcAddr:
 			addr = ad.Bytes()
 		case svcPort:
-			s.Port = decodeBigEndian16(ad)
+			s.Port = ad.BigEndian16()
 		case svcFwmark:
 			s.FirewallMark = ad.Uint32()
 		case svcSchedName:
@@ -261,10 +249,12 @@ func decodeService(ad *netlink.AttributeDecoder) (ServiceExtended, error) {
 			netmask = ad.Bytes()
 		case svcStats:
 			hasStats32 = true
-			ad.Nested(decodeStats(&stats32, false))
+			nad := ad.Nested()
+			ad.fail(decodeStats(&nad, &stats32, false))
 		case svcStats64:
 			hasStats64 = true
-			ad.Nested(decodeStats(&stats64, true))
+			nad := ad.Nested()
+			ad.fail(decodeStats(&nad, &stats64, true))
 		}
 	}
 	if err := ad.Err(); err != nil {
@@ -307,46 +297,44 @@ func preferStats64(stats32 Stats, has32 bool, stats64 Stats, has64 bool) Stats {
 	return stats32
 }
 
-// decodeStats returns a decoder of a STATS (32-bit counters and rates, 64-bit
-// bytes) or STATS64 (all 64-bit) nest into st.
-func decodeStats(st *Stats, all64 bool) func(*netlink.AttributeDecoder) error {
-	return func(ad *netlink.AttributeDecoder) error {
-		for ad.Next() {
-			var field *uint64
-			switch ad.Type() {
-			case statsConns:
-				field = &st.Connections
-			case statsInPkts:
-				field = &st.PacketsIn
-			case statsOutPkts:
-				field = &st.PacketsOut
-			case statsInBytes:
-				st.BytesIn = ad.Uint64()
-				continue
-			case statsOutBytes:
-				st.BytesOut = ad.Uint64()
-				continue
-			case statsCPS:
-				field = &st.ConnectionRate
-			case statsInPPS:
-				field = &st.PacketRateIn
-			case statsOutPPS:
-				field = &st.PacketRateOut
-			case statsInBPS:
-				field = &st.ByteRateIn
-			case statsOutBPS:
-				field = &st.ByteRateOut
-			default:
-				continue // IPVS_STATS_ATTR_PAD and later additions
-			}
-			if all64 {
-				*field = ad.Uint64()
-			} else {
-				*field = uint64(ad.Uint32())
-			}
+// decodeStats decodes a STATS (32-bit counters and rates, 64-bit bytes) or
+// STATS64 (all 64-bit) nest into st.
+func decodeStats(ad *attributeDecoder, st *Stats, all64 bool) error {
+	for ad.Next() {
+		var field *uint64
+		switch ad.Type() {
+		case statsConns:
+			field = &st.Connections
+		case statsInPkts:
+			field = &st.PacketsIn
+		case statsOutPkts:
+			field = &st.PacketsOut
+		case statsInBytes:
+			st.BytesIn = ad.Uint64()
+			continue
+		case statsOutBytes:
+			st.BytesOut = ad.Uint64()
+			continue
+		case statsCPS:
+			field = &st.ConnectionRate
+		case statsInPPS:
+			field = &st.PacketRateIn
+		case statsOutPPS:
+			field = &st.PacketRateOut
+		case statsInBPS:
+			field = &st.ByteRateIn
+		case statsOutBPS:
+			field = &st.ByteRateOut
+		default:
+			continue // IPVS_STATS_ATTR_PAD and later additions
 		}
-		return nil
+		if all64 {
+			*field = ad.Uint64()
+		} else {
+			*field = uint64(ad.Uint32())
+		}
 	}
+	return ad.Err()
 }
 
 // encodeKey adds what identifies d within its service.
@@ -372,17 +360,16 @@ func (d Destination) encode(ae *attributeEncoder) error {
 
 // decodeDestinationReply decodes the DEST attribute of a reply; serviceFamily
 // is the family of destinations whose kernel (before 3.18) does not say.
-func decodeDestinationReply(ad *netlink.AttributeDecoder, serviceFamily Family) (DestinationExtended, error) {
+func decodeDestinationReply(ad *attributeDecoder, serviceFamily Family) (DestinationExtended, error) {
 	var d DestinationExtended
 	found := false
 	for ad.Next() {
 		if ad.Type() == attrDest {
 			found = true
-			ad.Nested(func(nad *netlink.AttributeDecoder) error {
-				var err error
-				d, err = decodeDestination(nad, serviceFamily)
-				return err
-			})
+			nad := ad.Nested()
+			var err error
+			d, err = decodeDestination(&nad, serviceFamily)
+			ad.fail(err)
 		}
 	}
 	if err := ad.Err(); err != nil {
@@ -394,7 +381,7 @@ func decodeDestinationReply(ad *netlink.AttributeDecoder, serviceFamily Family) 
 	return d, nil
 }
 
-func decodeDestination(ad *netlink.AttributeDecoder, serviceFamily Family) (DestinationExtended, error) {
+func decodeDestination(ad *attributeDecoder, serviceFamily Family) (DestinationExtended, error) {
 	var (
 		d                      DestinationExtended
 		addr                   []byte
@@ -409,7 +396,7 @@ func decodeDestination(ad *netlink.AttributeDecoder, serviceFamily Family) (Dest
 		case destAddr:
 			addr = ad.Bytes()
 		case destPort:
-			d.Port = decodeBigEndian16(ad)
+			d.Port = ad.BigEndian16()
 		case destFwdMethod:
 			d.Forwarding = Forwarding(ad.Uint32() & fwdMethodMask)
 		case destWeight:
@@ -429,15 +416,17 @@ func decodeDestination(ad *netlink.AttributeDecoder, serviceFamily Family) (Dest
 		case destTunType:
 			d.TunnelType = TunnelType(ad.Uint8())
 		case destTunPort:
-			d.TunnelPort = decodeBigEndian16(ad)
+			d.TunnelPort = ad.BigEndian16()
 		case destTunFlags:
 			d.TunnelFlags = TunnelFlags(ad.Uint16())
 		case destStats:
 			hasStats32 = true
-			ad.Nested(decodeStats(&stats32, false))
+			nad := ad.Nested()
+			ad.fail(decodeStats(&nad, &stats32, false))
 		case destStats64:
 			hasStats64 = true
-			ad.Nested(decodeStats(&stats64, true))
+			nad := ad.Nested()
+			ad.fail(decodeStats(&nad, &stats64, true))
 		}
 	}
 	if err := ad.Err(); err != nil {
@@ -483,17 +472,16 @@ func (d Daemon) encode(ae *attributeEncoder) error {
 	return nil
 }
 
-func decodeDaemonReply(ad *netlink.AttributeDecoder) (Daemon, error) {
+func decodeDaemonReply(ad *attributeDecoder) (Daemon, error) {
 	var d Daemon
 	found := false
 	for ad.Next() {
 		if ad.Type() == attrDaemon {
 			found = true
-			ad.Nested(func(nad *netlink.AttributeDecoder) error {
-				var err error
-				d, err = decodeDaemon(nad)
-				return err
-			})
+			nad := ad.Nested()
+			var err error
+			d, err = decodeDaemon(&nad)
+			ad.fail(err)
 		}
 	}
 	if err := ad.Err(); err != nil {
@@ -505,7 +493,7 @@ func decodeDaemonReply(ad *netlink.AttributeDecoder) (Daemon, error) {
 	return d, nil
 }
 
-func decodeDaemon(ad *netlink.AttributeDecoder) (Daemon, error) {
+func decodeDaemon(ad *attributeDecoder) (Daemon, error) {
 	var d Daemon
 	var seen attributeSet
 	for ad.Next() {
@@ -546,7 +534,7 @@ func decodeDaemon(ad *netlink.AttributeDecoder) (Daemon, error) {
 	return d, nil
 }
 
-func decodeTimeouts(ad *netlink.AttributeDecoder) (Timeouts, error) {
+func decodeTimeouts(ad *attributeDecoder) (Timeouts, error) {
 	var t Timeouts
 	for ad.Next() {
 		switch ad.Type() {
@@ -561,7 +549,7 @@ func decodeTimeouts(ad *netlink.AttributeDecoder) (Timeouts, error) {
 	return t, decodeError(ad.Err())
 }
 
-func decodeInfo(ad *netlink.AttributeDecoder) (Info, error) {
+func decodeInfo(ad *attributeDecoder) (Info, error) {
 	var info Info
 	var hasVersion, hasSize bool
 	for ad.Next() {

@@ -8,11 +8,9 @@ import (
 	"os"
 
 	"github.com/lvsgo/ipvsadm/compat"
-	"github.com/lvsgo/ipvsadm/internal/gctune"
 	"github.com/lvsgo/ipvsadm/persist"
 )
 
 func main() {
-	gctune.Commands()
 	os.Exit(persist.SaveMain(persist.Env{Env: compat.SystemEnv()}))
 }

@@ -6,10 +6,8 @@ import (
 	"os"
 
 	"github.com/lvsgo/ipvsadm/compat"
-	"github.com/lvsgo/ipvsadm/internal/gctune"
 )
 
 func main() {
-	gctune.Commands()
 	os.Exit(compat.Main(compat.SystemEnv()))
 }
