@@ -1,6 +1,6 @@
 # The one entry point: `make` builds, `make test` runs every test (unit tests
-# here, then the real-kernel tests in a qemu VM), `make demo` and `make shell`
-# boot that VM. See README.md.
+# and a short fuzz here, then the real-kernel tests in a qemu VM), `make demo`
+# and `make shell` boot that VM. See README.md.
 
 GO      ?= go
 PREFIX  ?= /usr/local
@@ -14,7 +14,7 @@ CMDS    := ipvsadm ipvsadm-save ipvsadm-restore
 
 export CGO_ENABLED := 0
 
-.PHONY: all build test unittest vmtest demo shell install vet clean bench
+.PHONY: all build test unittest fuzz fuzz-short vmtest demo shell install vet clean bench
 
 all: build
 
@@ -23,13 +23,26 @@ build:
 
 # Unit tests need neither root nor IPVS; the VM part needs qemu and Debian
 # packages (installed and cached by vm/fetch.sh).
-test: unittest vmtest
+test: unittest fuzz-short vmtest
 
 unittest: vet
 	$(GO) test ./...
 
 vet:
 	$(GO) vet ./...
+
+# Fuzz every Fuzz target of the module (scripts/fuzz.sh finds them with go
+# test -list) for FUZZTIME each, and sum up the executions. FUZZFLAGS adds
+# go test flags (-parallel=1 on a busy host). A crash leaves its input in the
+# package's testdata/fuzz/: fix it and commit the input as a regression test.
+FUZZTIME  ?= 60s
+FUZZFLAGS ?=
+fuzz:
+	GO='$(GO)' FUZZTIME='$(FUZZTIME)' FUZZFLAGS='$(FUZZFLAGS)' scripts/fuzz.sh
+
+# A few seconds of every fuzz target, for make test.
+fuzz-short:
+	GO='$(GO)' FUZZTIME=5s FUZZFLAGS='$(FUZZFLAGS)' scripts/fuzz.sh
 
 vmtest:
 	vm/vmtest.sh

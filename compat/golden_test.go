@@ -30,17 +30,17 @@ var goldenMains = map[string]func(compat.Env) int{
 }
 
 // runCompat runs a step in-process in env; a panic is an error.
-func runCompat(env compat.Env, st scenarioStep) (out stepOutcome, err error) {
+func runCompat(env compat.Env, st testenv.Step) (out stepOutcome, err error) {
 	var stdout, stderr bytes.Buffer
-	env.Args = st.args
-	env.Stdin = bytes.NewReader(st.stdin)
+	env.Args = st.Args
+	env.Stdin = bytes.NewReader(st.Stdin)
 	env.Stdout, env.Stderr = &stdout, &stderr
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("%s panicked: %v\n%s", st.args[0], r, debug.Stack())
+			err = fmt.Errorf("%s panicked: %v\n%s", st.Args[0], r, debug.Stack())
 		}
 	}()
-	out.status = goldenMains[st.args[0]](env)
+	out.status = goldenMains[st.Args[0]](env)
 	out.stdout, out.stderr = stdout.String(), stderr.String()
 	return out, nil
 }
@@ -52,9 +52,9 @@ func TestGoldenInMemory(t *testing.T) {
 	all := loadGoldenScenarios(t)
 	names := testenv.GoldenNames(t)
 	for _, gs := range all {
-		t.Run(gs.name, func(t *testing.T) {
-			if gs.kernelOnly != "" {
-				t.Skipf("kernel-only: %s", gs.kernelOnly)
+		t.Run(gs.Name, func(t *testing.T) {
+			if gs.KernelOnly != "" {
+				t.Skipf("kernel-only: %s", gs.KernelOnly)
 			}
 			skipIntendedDifference(t, gs)
 			k := ipvstest.New()
@@ -65,7 +65,7 @@ func TestGoldenInMemory(t *testing.T) {
 					return io.NopCloser(strings.NewReader(goldenConnections)), nil
 				},
 			}
-			replayGolden(t, gs, func(st scenarioStep) (stepOutcome, error) { return runCompat(env, st) })
+			replayGolden(t, gs, func(st testenv.Step) (stepOutcome, error) { return runCompat(env, st) })
 		})
 	}
 }
@@ -75,7 +75,7 @@ func TestGoldenInMemory(t *testing.T) {
 // a negative mark), ours is held by unit tests.
 func skipIntendedDifference(t *testing.T, gs goldenScenario) {
 	t.Helper()
-	if gs.differs != "" {
-		t.Skipf("skipped: an intended difference from ipvsadm 1.31 (README): %s", gs.differs)
+	if gs.Differs != "" {
+		t.Skipf("skipped: an intended difference from ipvsadm 1.31 (README): %s", gs.Differs)
 	}
 }

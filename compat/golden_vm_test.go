@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/lvsgo/ipvsadm/compat"
+	"github.com/lvsgo/ipvsadm/internal/testenv"
 	"github.com/lvsgo/ipvsadm/ipvs"
 )
 
@@ -30,14 +31,14 @@ import (
 
 // TestGoldenRealKernel runs every step with ours.
 func TestGoldenRealKernel(t *testing.T) {
-	replayGoldenOnKernel(t, func(st scenarioStep) (stepOutcome, error) { return runCompat(goldenKernelEnv(), st) })
+	replayGoldenOnKernel(t, func(st testenv.Step) (stepOutcome, error) { return runCompat(goldenKernelEnv(), st) })
 }
 
 // TestGoldenRealKernelReferenceReads runs the listing and save steps with
 // the reference, every other step with ours.
 func TestGoldenRealKernelReferenceReads(t *testing.T) {
-	replayGoldenOnKernel(t, func(st scenarioStep) (stepOutcome, error) {
-		if goldenReadsOnly(st.args) {
+	replayGoldenOnKernel(t, func(st testenv.Step) (stepOutcome, error) {
+		if goldenReadsOnly(st.Args) {
 			return runGoldenReference(st)
 		}
 		return runCompat(goldenKernelEnv(), st)
@@ -47,8 +48,8 @@ func TestGoldenRealKernelReferenceReads(t *testing.T) {
 // TestGoldenRealKernelReferenceWrites runs the listing and save steps with
 // ours, every other step with the reference.
 func TestGoldenRealKernelReferenceWrites(t *testing.T) {
-	replayGoldenOnKernel(t, func(st scenarioStep) (stepOutcome, error) {
-		if goldenReadsOnly(st.args) {
+	replayGoldenOnKernel(t, func(st testenv.Step) (stepOutcome, error) {
+		if goldenReadsOnly(st.Args) {
 			return runCompat(goldenKernelEnv(), st)
 		}
 		return runGoldenReference(st)
@@ -57,15 +58,15 @@ func TestGoldenRealKernelReferenceWrites(t *testing.T) {
 
 // replayGoldenOnKernel replays every scenario with run on the real kernel,
 // reset to the scenarios' starting state before each.
-func replayGoldenOnKernel(t *testing.T, run func(scenarioStep) (stepOutcome, error)) {
+func replayGoldenOnKernel(t *testing.T, run func(testenv.Step) (stepOutcome, error)) {
 	c := goldenWorld(t)
 	for _, gs := range loadGoldenScenarios(t) {
-		t.Run(gs.name, func(t *testing.T) {
+		t.Run(gs.Name, func(t *testing.T) {
 			skipIntendedDifference(t, gs)
 			if !resetGoldenKernel(t, c) {
 				t.FailNow()
 			}
-			if goldenListsConnections(gs.scenarioFile) && !goldenNoConnections(t) {
+			if goldenListsConnections(gs.Scenario) && !goldenNoConnections(t) {
 				t.Skip("skipped: /proc/net/ip_vs_conn holds connections of an earlier test; the scenario lists connections")
 			}
 			replayGolden(t, gs, run)
@@ -118,15 +119,15 @@ func goldenReadsOnly(args []string) bool {
 // the wrapper of that name in $IPVSADM_REFERENCE_DIR, with argv[0] the bare
 // name as in the goldens. A death by signal is 128 + the signal, as bash
 // reported it when the goldens were made.
-func runGoldenReference(st scenarioStep) (stepOutcome, error) {
+func runGoldenReference(st testenv.Step) (stepOutcome, error) {
 	path := os.Getenv("IPVSADM_REFERENCE")
-	if st.args[0] != "ipvsadm" {
-		path = filepath.Join(os.Getenv("IPVSADM_REFERENCE_DIR"), st.args[0])
+	if st.Args[0] != "ipvsadm" {
+		path = filepath.Join(os.Getenv("IPVSADM_REFERENCE_DIR"), st.Args[0])
 	}
 	var stdout, stderr bytes.Buffer
-	cmd := exec.Command(path, st.args[1:]...)
-	cmd.Args[0] = st.args[0]
-	cmd.Stdin = bytes.NewReader(st.stdin)
+	cmd := exec.Command(path, st.Args[1:]...)
+	cmd.Args[0] = st.Args[0]
+	cmd.Stdin = bytes.NewReader(st.Stdin)
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	out := stepOutcome{}
 	if err := cmd.Run(); err != nil {
@@ -308,9 +309,9 @@ var goldenConnectionOption = regexp.MustCompile(`(^|\s)(-[A-Za-z]*c[A-Za-z]*|--c
 
 // goldenListsConnections tells whether a scenario may list
 // /proc/net/ip_vs_conn.
-func goldenListsConnections(sc scenarioFile) bool {
-	for _, st := range sc.steps {
-		if goldenConnectionOption.MatchString(st.line) || goldenConnectionOption.Match(st.stdin) {
+func goldenListsConnections(sc testenv.Scenario) bool {
+	for _, st := range sc.Steps {
+		if goldenConnectionOption.MatchString(st.Line) || goldenConnectionOption.Match(st.Stdin) {
 			return true
 		}
 	}

@@ -51,81 +51,84 @@ func checkOutcome(t *testing.T, args []string, status int, stderr string) {
 	}
 }
 
-// TestParseArgsErrorCatalogue is §10.3 of the reference, every line: the
-// errors of the grammar with their text and status, and the lines that
-// parse and fail later in the kernel (their message is in the comment).
+// errorCatalogue is §10.3 of the reference, every line: the errors of the
+// grammar with their text and status, and the lines that parse and fail
+// later in the kernel (their message is in the comment). The fuzz tests
+// take its command lines as seeds.
+var errorCatalogue = []outcome{
+	{"-A", 2, "You need to supply the 'service-address' option for the 'add-service' command\n"},
+	{"-A -t", 255, "-t: missing argument\n"},
+	{"-A -t 80", 2, "illegal virtual server address[:port] specified\n"},
+	{"-A -t 1.2.3.4:", 2, "illegal virtual server address[:port] specified\n"},
+	{"-A -t 1.2.3.4", 2, "Zero port specified for non-persistent service\n"},
+	{"-A -t 1.2.3.4:80 -p rr", 2, "invalid timeout value `rr' specified\n"},
+	{"-A -t 1.2.3.4:80 -p 2678401", 2, "invalid timeout value `2678401' specified\n"},
+	{"-A -t 1.2.3.4:80 -p -1", 255, "-1: unknown option\n"},
+	{"-A -t 1.2.3.4:80 -p 1 -p 2", 2, "multiple 'persistent' options specified\n"},
+	{"-A -t 1.2.3.4:80 -M junk", 2, "illegal virtual server persistent mask specified\n"},
+	{"-A -t [2001::2]:80 -p -M 129", 2, "illegal ipv6 netmask specified\n"},
+	{"-A -t 1.2.3.4:53 -o", 2, "One-Packet Scheduling is only for UDP virtual services\n"},
+	{"-A -f 0", 2, "invalid fwmark value `0' specified\n"},
+	{"-A -6 -f 9", 2, "-6 used before -f\n\n"},
+	{"-A -t 1.2.3.4:80 -b bogus", 2, "invalid scheduler flag `bogus'\n"},
+	{"-A -t 1.2.3.4:80 -b sh-port", 2, "incompatible scheduler flag `sh-port'\n"},
+	{"-A -t 1.2.3.4:80 -w 5", 2, "Illegal 'weight' option with the 'add-service' command\n"},
+	{"-A -t 1.2.3.4:80 -s nosuch", parses, ""}, // 255: Scheduler or persistence engine not found
+	{"-A -t 10.0.0.1:80", parses, ""},          // 255: Service already exists
+	{"-D -t 10.0.0.9:80", parses, ""},          // 255: No such service
+	{"-E -t 10.0.0.9:80", parses, ""},          // 255: No such service
+	{"-a -t 10.0.0.1:80", 2, "You need to supply the 'real-server' option for the 'add-server' command\n"},
+	{"-a -t 10.0.0.1:80 -r 192.168.0.1", parses, ""}, // 255: Destination already exists
+	{"-a -t 10.0.0.9:80 -r 192.168.0.1", parses, ""}, // 255: Service not defined
+	{"-a -t 10.0.0.1:80 -r 1.1.1.1 -w 2147483648", 2, "illegal weight specified\n"},
+	{"-a -t 10.0.0.1:80 -r 1.1.1.1 -x -1", 2, "illegal u_threshold specified\n"},
+	{"-a -t 10.0.0.1:80 -r 1.1.1.1 -y 5", parses, ""}, // 255: Numerical result out of range
+	{"-a -t 10.0.0.1:80 -r [2001::5]:80 -m", 2, "Different address family is allowed only for tunneling servers\n"},
+	{"-a -t 10.0.0.1:80 -r 1.1.1.1 --tun-type gre", 2, "Tunnel options conflict with forward method\n"},
+	{"-a -t 10.0.0.1:80 -r 1.1.1.1 -i --tun-type gue", 2, "You need to supply the 'tun-port' option for the 'gue' tunnel type\n"},
+	{"-a -t 10.0.0.1:80 -r 1.1.1.1 -i --tun-type gre --tun-port 5", 2, "Illegal 'tun-port' option with the 'gre' tunnel type\n"},
+	{"-a -t 10.0.0.1:80 -r 1.1.1.1 -i --tun-csum", 2, "Illegal 'tun-csum' option with the 'ipip' tunnel type\n"},
+	{"-a -t 10.0.0.1:80 -r 1.1.1.1 -i --tun-type gre --tun-csum --tun-nocsum", 2, "The option 'tun-csum' conflicts with the 'tun-nocsum' option in the 'gre' tunnel type\n"},
+	{"-a -t 10.0.0.1:80 -r 1.1.1.1 -i --tun-type vxlan", 2, "illegal tunnel type specified\n"},
+	{"-a -t 10.0.0.1:80 -r 1.1.1.1 -m -i", 2, "multiple 'forwarding-method' options specified\n"},
+	{"-e -t 10.0.0.1:80 -r 192.168.0.99", parses, ""}, // 255: No such destination
+	{"-d -t 10.0.0.1:80 -r 192.168.0.99", parses, ""}, // 255: No such destination
+	{"-d -t 10.0.0.1:80 -r 192.168.0.1 -m", 2, "Illegal 'forwarding-method' option with the 'delete-server' command\n"},
+	{"-Z -t 10.0.0.9:80", parses, ""}, // 255: No such service
+	{"-Z -n", 2, "Illegal 'numeric' option with the 'zero' command\n"},
+	{"-C -t 1.2.3.4:80", 2, "Illegal 'service-address' option with the 'flush' command\n"},
+	{"-L -L", 2, "invalid option `-L'\n"},
+	{"-L -s rr", 2, "Illegal 'scheduler' option with the 'list' command\n"},
+	{"-L -t 10.0.0.1:80 -c", 2, "The option 'service-address' conflicts with the 'connection' option in the 'list' command\n"},
+	{"-L --timeout --daemon", 2, "The option 'daemon' conflicts with the 'timeout' option in the 'list' command\n"},
+	{"-L -c --stats", 2, "options conflicts in the list command\n"},
+	{"-L --daemon --persistent-conn", 2, "options conflicts in the list command\n"},
+	{"-L -t 10.0.0.9:80", parses, ""}, // 1: No such service
+	{"-L -6", 2, "-6 used before -f\n\n"},
+	{"-L --numeric=foo", 255, "--numeric=foo: option does not take an argument\n"},
+	{"-Lq", 255, "-Lq: unknown option\n"},
+	{"-S --nosort", 2, "Illegal 'nosort' option with the 'save' command\n"},
+	{"-R x", 2, "unexpected argument x\n"},
+	{"--set 1 2", 2, "--set option requires 3 timeout values\n"},
+	{"--set 1 2 3 4", 2, "unexpected argument 4\n"},
+	{"--set a b c", 2, "invalid timeout value `a' specified\n"},
+	{"--start-daemon foo", 2, "illegal start-daemon parameter specified\n"},
+	{"--stop-daemon foo", 2, "illegal start_daemon specified\n"},
+	{"--start-daemon master --syncid 256", 2, "illegal syncid specified\n"},
+	{"--start-daemon master --mcast-group 1.2.3.4", 2, "invalid IPv4 mcast-group `1.2.3.4'\n"},
+	{"--start-daemon master --mcast-group 2001::1", 2, "invalid IPv6 mcast-group `2001::1'\n"},
+	{"--start-daemon master --mcast-port 0", 2, "illegal mcast-port specified\n"},
+	{"--start-daemon master --mcast-ttl 256", 2, "illegal mcast-ttl specified\n"},
+	{"--start-daemon master --sync-maxlen 65508", 2, "illegal sync-maxlen specified\n"},
+	{"--start-daemon master --mcast-interface eth9", parses, ""}, // 255: Daemon has already run
+	{"--start-daemon master", parses, ""},                        // 255: Daemon has already run
+	{"--stop-daemon backup", parses, ""},                         // 255: No daemon is running
+	{"-n", 255, "Try `ipvsadm -h' or 'ipvsadm --help' for more information.\n"},
+	{"-V", 255, "Try `ipvsadm -h' or 'ipvsadm --help' for more information.\n"},
+}
+
 func TestParseArgsErrorCatalogue(t *testing.T) {
-	checkOutcomes(t, []outcome{
-		{"-A", 2, "You need to supply the 'service-address' option for the 'add-service' command\n"},
-		{"-A -t", 255, "-t: missing argument\n"},
-		{"-A -t 80", 2, "illegal virtual server address[:port] specified\n"},
-		{"-A -t 1.2.3.4:", 2, "illegal virtual server address[:port] specified\n"},
-		{"-A -t 1.2.3.4", 2, "Zero port specified for non-persistent service\n"},
-		{"-A -t 1.2.3.4:80 -p rr", 2, "invalid timeout value `rr' specified\n"},
-		{"-A -t 1.2.3.4:80 -p 2678401", 2, "invalid timeout value `2678401' specified\n"},
-		{"-A -t 1.2.3.4:80 -p -1", 255, "-1: unknown option\n"},
-		{"-A -t 1.2.3.4:80 -p 1 -p 2", 2, "multiple 'persistent' options specified\n"},
-		{"-A -t 1.2.3.4:80 -M junk", 2, "illegal virtual server persistent mask specified\n"},
-		{"-A -t [2001::2]:80 -p -M 129", 2, "illegal ipv6 netmask specified\n"},
-		{"-A -t 1.2.3.4:53 -o", 2, "One-Packet Scheduling is only for UDP virtual services\n"},
-		{"-A -f 0", 2, "invalid fwmark value `0' specified\n"},
-		{"-A -6 -f 9", 2, "-6 used before -f\n\n"},
-		{"-A -t 1.2.3.4:80 -b bogus", 2, "invalid scheduler flag `bogus'\n"},
-		{"-A -t 1.2.3.4:80 -b sh-port", 2, "incompatible scheduler flag `sh-port'\n"},
-		{"-A -t 1.2.3.4:80 -w 5", 2, "Illegal 'weight' option with the 'add-service' command\n"},
-		{"-A -t 1.2.3.4:80 -s nosuch", parses, ""}, // 255: Scheduler or persistence engine not found
-		{"-A -t 10.0.0.1:80", parses, ""},          // 255: Service already exists
-		{"-D -t 10.0.0.9:80", parses, ""},          // 255: No such service
-		{"-E -t 10.0.0.9:80", parses, ""},          // 255: No such service
-		{"-a -t 10.0.0.1:80", 2, "You need to supply the 'real-server' option for the 'add-server' command\n"},
-		{"-a -t 10.0.0.1:80 -r 192.168.0.1", parses, ""}, // 255: Destination already exists
-		{"-a -t 10.0.0.9:80 -r 192.168.0.1", parses, ""}, // 255: Service not defined
-		{"-a -t 10.0.0.1:80 -r 1.1.1.1 -w 2147483648", 2, "illegal weight specified\n"},
-		{"-a -t 10.0.0.1:80 -r 1.1.1.1 -x -1", 2, "illegal u_threshold specified\n"},
-		{"-a -t 10.0.0.1:80 -r 1.1.1.1 -y 5", parses, ""}, // 255: Numerical result out of range
-		{"-a -t 10.0.0.1:80 -r [2001::5]:80 -m", 2, "Different address family is allowed only for tunneling servers\n"},
-		{"-a -t 10.0.0.1:80 -r 1.1.1.1 --tun-type gre", 2, "Tunnel options conflict with forward method\n"},
-		{"-a -t 10.0.0.1:80 -r 1.1.1.1 -i --tun-type gue", 2, "You need to supply the 'tun-port' option for the 'gue' tunnel type\n"},
-		{"-a -t 10.0.0.1:80 -r 1.1.1.1 -i --tun-type gre --tun-port 5", 2, "Illegal 'tun-port' option with the 'gre' tunnel type\n"},
-		{"-a -t 10.0.0.1:80 -r 1.1.1.1 -i --tun-csum", 2, "Illegal 'tun-csum' option with the 'ipip' tunnel type\n"},
-		{"-a -t 10.0.0.1:80 -r 1.1.1.1 -i --tun-type gre --tun-csum --tun-nocsum", 2, "The option 'tun-csum' conflicts with the 'tun-nocsum' option in the 'gre' tunnel type\n"},
-		{"-a -t 10.0.0.1:80 -r 1.1.1.1 -i --tun-type vxlan", 2, "illegal tunnel type specified\n"},
-		{"-a -t 10.0.0.1:80 -r 1.1.1.1 -m -i", 2, "multiple 'forwarding-method' options specified\n"},
-		{"-e -t 10.0.0.1:80 -r 192.168.0.99", parses, ""}, // 255: No such destination
-		{"-d -t 10.0.0.1:80 -r 192.168.0.99", parses, ""}, // 255: No such destination
-		{"-d -t 10.0.0.1:80 -r 192.168.0.1 -m", 2, "Illegal 'forwarding-method' option with the 'delete-server' command\n"},
-		{"-Z -t 10.0.0.9:80", parses, ""}, // 255: No such service
-		{"-Z -n", 2, "Illegal 'numeric' option with the 'zero' command\n"},
-		{"-C -t 1.2.3.4:80", 2, "Illegal 'service-address' option with the 'flush' command\n"},
-		{"-L -L", 2, "invalid option `-L'\n"},
-		{"-L -s rr", 2, "Illegal 'scheduler' option with the 'list' command\n"},
-		{"-L -t 10.0.0.1:80 -c", 2, "The option 'service-address' conflicts with the 'connection' option in the 'list' command\n"},
-		{"-L --timeout --daemon", 2, "The option 'daemon' conflicts with the 'timeout' option in the 'list' command\n"},
-		{"-L -c --stats", 2, "options conflicts in the list command\n"},
-		{"-L --daemon --persistent-conn", 2, "options conflicts in the list command\n"},
-		{"-L -t 10.0.0.9:80", parses, ""}, // 1: No such service
-		{"-L -6", 2, "-6 used before -f\n\n"},
-		{"-L --numeric=foo", 255, "--numeric=foo: option does not take an argument\n"},
-		{"-Lq", 255, "-Lq: unknown option\n"},
-		{"-S --nosort", 2, "Illegal 'nosort' option with the 'save' command\n"},
-		{"-R x", 2, "unexpected argument x\n"},
-		{"--set 1 2", 2, "--set option requires 3 timeout values\n"},
-		{"--set 1 2 3 4", 2, "unexpected argument 4\n"},
-		{"--set a b c", 2, "invalid timeout value `a' specified\n"},
-		{"--start-daemon foo", 2, "illegal start-daemon parameter specified\n"},
-		{"--stop-daemon foo", 2, "illegal start_daemon specified\n"},
-		{"--start-daemon master --syncid 256", 2, "illegal syncid specified\n"},
-		{"--start-daemon master --mcast-group 1.2.3.4", 2, "invalid IPv4 mcast-group `1.2.3.4'\n"},
-		{"--start-daemon master --mcast-group 2001::1", 2, "invalid IPv6 mcast-group `2001::1'\n"},
-		{"--start-daemon master --mcast-port 0", 2, "illegal mcast-port specified\n"},
-		{"--start-daemon master --mcast-ttl 256", 2, "illegal mcast-ttl specified\n"},
-		{"--start-daemon master --sync-maxlen 65508", 2, "illegal sync-maxlen specified\n"},
-		{"--start-daemon master --mcast-interface eth9", parses, ""}, // 255: Daemon has already run
-		{"--start-daemon master", parses, ""},                        // 255: Daemon has already run
-		{"--stop-daemon backup", parses, ""},                         // 255: No daemon is running
-		{"-n", 255, "Try `ipvsadm -h' or 'ipvsadm --help' for more information.\n"},
-		{"-V", 255, "Try `ipvsadm -h' or 'ipvsadm --help' for more information.\n"},
-	})
+	checkOutcomes(t, errorCatalogue)
 }
 
 // TestParseArgsTokenisation is popt 1.19's reading of argv (§2.2, §2.3):

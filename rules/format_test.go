@@ -18,7 +18,7 @@ import (
 // savedTables returns, by scenario and step, every -S output of the
 // reference ipvsadm 1.31 in the golden scenarios that exited 0, with
 // whether it is numeric.
-func savedTables(t *testing.T) map[string]struct {
+func savedTables(t testing.TB) map[string]struct {
 	text    string
 	numeric bool
 } {

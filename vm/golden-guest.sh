@@ -94,8 +94,8 @@ heredoc_re='^(.*) <<EOF(-RAW)?$'
 # parse FILE DIR: writes step N of FILE as DIR/N.line (the line), DIR/N.argv
 # (argv, each element followed by NUL), DIR/N.in (stdin) and DIR/N.input
 # (both: what the golden's input checksum covers); sets NSTEPS and
-# KERNEL_ONLY. Fails on anything compat/scenario_test.go would refuse. Only
-# builtins: under qemu's emulation every fork costs milliseconds.
+# KERNEL_ONLY. Fails on anything internal/testenv/scenario.go would refuse.
+# Only builtins: under qemu's emulation every fork costs milliseconds.
 parse() {
 	local file="$1" dir="$2" line n=0 heredoc="" lineno=0 first=1
 	NSTEPS=0

@@ -1,3 +1,4 @@
 // Package testenv is what the tests of several packages share about the
-// world the golden scenarios ran in (testdata/scenarios/README.md).
+// golden scenarios (testdata/scenarios/README.md): the scenario files
+// themselves, and the world they ran in.
 package testenv
