@@ -152,6 +152,12 @@ func (b *builder) apply(op ipvs.Op, line int) error {
 	if !exists {
 		return syscall.ESRCH
 	}
+	if (op.Command == ipvs.CmdNewDestination || op.Command == ipvs.CmdSetDestination) &&
+		op.Destination.LowerThreshold > op.Destination.UpperThreshold {
+		// ip_vs_add_dest and ip_vs_edit_dest compare the two as given,
+		// so a lower threshold over no upper one (0) is refused too.
+		return syscall.ERANGE
+	}
 	svc := &set.Services[i]
 	j := -1
 	for k := range svc.Destinations {

@@ -169,6 +169,18 @@ func TestParseErrors(t *testing.T) {
 			want:  rules.Error{Line: 3, Text: "-a -t 10.0.0.1:80 -r 10.0.1.1:80 -w 3", Message: "Destination already exists", Status: 255},
 		},
 		{
+			// Golden 0114: the kernel refuses it, even with no upper
+			// threshold.
+			name:  "a lower threshold over the upper",
+			input: "-A -t 10.0.0.1:80\n-a -t 10.0.0.1:80 -r 10.0.1.1 -x 10 -y 20\n",
+			want:  rules.Error{Line: 2, Text: "-a -t 10.0.0.1:80 -r 10.0.1.1 -x 10 -y 20", Message: "Numerical result out of range", Status: 255},
+		},
+		{
+			name:  "a lower threshold and no upper",
+			input: "-A -t 10.0.0.1:80\n-a -t 10.0.0.1:80 -r 10.0.1.1\n-e -t 10.0.0.1:80 -r 10.0.1.1 -y 5\n",
+			want:  rules.Error{Line: 3, Text: "-e -t 10.0.0.1:80 -r 10.0.1.1 -y 5", Message: "Numerical result out of range", Status: 255},
+		},
+		{
 			name:  "editing a missing server",
 			input: "-A -t 10.0.0.1:80\n-e -t 10.0.0.1:80 -r 10.0.1.1\n",
 			want:  rules.Error{Line: 2, Text: "-e -t 10.0.0.1:80 -r 10.0.1.1", Message: "No such destination", Status: 255},
