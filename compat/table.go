@@ -1,7 +1,6 @@
 package compat
 
 import (
-	"errors"
 	"sync"
 
 	"github.com/lvsgo/ipvsadm/ipvs"
@@ -51,132 +50,29 @@ func (e destinationsError) Unwrap() error { return e.err }
 // that streams them with their destinations, sorted as ipvsadm sorts if
 // sorted. The error is that of the services' dump.
 func kernelRows(c *ipvs.Client, sorted bool) (rowSource, error) {
-	services, err := readServices(c)
+	services, err := c.ReadServices()
 	if err != nil {
 		return nil, err
 	}
 	var order []int
 	if sorted {
-		order = serviceOrder(services.n, func(i int) *ipvs.Service { return &services.at(i).Service })
+		order = serviceOrder(services.Len(), func(i int) *ipvs.Service { return &services.At(i).Service })
 	}
 	service := func(i int) *ipvs.ServiceExtended {
 		if order != nil {
 			i = order[i]
 		}
-		return services.at(i)
+		return services.At(i)
 	}
 	return func(yield func(*serviceTable)) error {
 		var ds destinationSorter
-		return streamDestinations(c, services.n, service, func(t *serviceTable) {
+		return streamDestinations(c, services.Len(), service, func(t *serviceTable) {
 			if sorted {
 				ds.sort(t.dests, serviceFamily(&t.service.Service))
 			}
 			yield(t)
 		})
 	}, nil
-}
-
-// serviceDumps bounds the dumps readServices makes before it settles for
-// the union of two.
-const serviceDumps = 4
-
-// readServices dumps the services. IPVS dumps by position: each reply
-// datagram (about 90 services) skips as many services as the datagrams
-// before it held, so a service added or removed meanwhile, by another
-// process and in any network namespace, shifts the rest, and a service
-// that was there all along comes out twice or not at all. So the dump is
-// checked by another, which must list the same services in the same order
-// (the kernel's order of an unchanged table); if they differ, the table
-// changed, and it is dumped again. A table that keeps changing gets the
-// union of two dumps, each service once: every service that was there
-// throughout is in it unless both dumps skipped it.
-func readServices(c *ipvs.Client) (*serviceList, error) {
-	list, err := dumpServices(c)
-	if err != nil || list.n < 2 {
-		return list, err
-	}
-	for range serviceDumps - 2 {
-		same, err := sameServices(c, list)
-		if err != nil || same {
-			return list, err
-		}
-		if list, err = dumpServices(c); err != nil {
-			return nil, err
-		}
-	}
-	return unionServices(c, list)
-}
-
-func dumpServices(c *ipvs.Client) (*serviceList, error) {
-	list := &serviceList{}
-	err := c.WalkServices(func(s ipvs.ServiceExtended) error {
-		list.add(s)
-		return nil
-	})
-	return list, err
-}
-
-// errDumpDiffers stops a dump that sameServices has seen enough of.
-var errDumpDiffers = errors.New("the services differ")
-
-// sameServices reports whether a dump lists the services of list, in order.
-func sameServices(c *ipvs.Client, list *serviceList) (bool, error) {
-	i := 0
-	err := c.WalkServices(func(s ipvs.ServiceExtended) error {
-		if i >= list.n || serviceKeyOf(&s.Service) != serviceKeyOf(&list.at(i).Service) {
-			return errDumpDiffers
-		}
-		i++
-		return nil
-	})
-	if errors.Is(err, errDumpDiffers) {
-		return false, nil
-	}
-	return err == nil && i == list.n, err
-}
-
-// unionServices returns the services of list and of one more dump, each
-// once, in the order first seen.
-func unionServices(c *ipvs.Client, list *serviceList) (*serviceList, error) {
-	union := &serviceList{}
-	seen := make(map[serviceKey]bool, list.n)
-	add := func(s *ipvs.ServiceExtended) {
-		if key := serviceKeyOf(&s.Service); !seen[key] {
-			seen[key] = true
-			union.add(*s)
-		}
-	}
-	for i := range list.n {
-		add(list.at(i))
-	}
-	err := c.WalkServices(func(s ipvs.ServiceExtended) error {
-		add(&s)
-		return nil
-	})
-	return union, err
-}
-
-// A serviceList holds a dump's services in chunks of a fixed size: a slice
-// grown by append would leave behind, as garbage, every smaller array it
-// outgrew, four times the table in all.
-type serviceList struct {
-	chunks [][]ipvs.ServiceExtended
-	n      int
-}
-
-const serviceChunk = 1024
-
-func (l *serviceList) add(s ipvs.ServiceExtended) {
-	if l.n%serviceChunk == 0 {
-		l.chunks = append(l.chunks, make([]ipvs.ServiceExtended, 0, serviceChunk))
-	}
-	last := &l.chunks[len(l.chunks)-1]
-	*last = append(*last, s)
-	l.n++
-}
-
-func (l *serviceList) at(i int) *ipvs.ServiceExtended {
-	return &l.chunks[i/serviceChunk][i%serviceChunk]
 }
 
 // tableWorkers is how many destination dumps a listing has in flight; more

@@ -42,18 +42,23 @@ func (c *Client) Close() error { return c.c.Close() }
 // Info reports the kernel's IPVS version and connection table size.
 func (c *Client) Info() (Info, error) { return c.c.Info() }
 
-// Services lists every virtual service. An empty table is an empty slice.
+// Services lists every virtual service, each once (see ReadServices). An
+// empty table is an empty slice.
 func (c *Client) Services() ([]ServiceExtended, error) {
-	services := []ServiceExtended{}
-	err := c.WalkServices(func(s ServiceExtended) error {
-		services = append(services, s)
-		return nil
-	})
-	return services, err
+	list, err := c.ReadServices()
+	if err != nil {
+		return nil, err
+	}
+	services := make([]ServiceExtended, list.Len())
+	for i := range services {
+		services[i] = *list.At(i)
+	}
+	return services, nil
 }
 
 // WalkServices calls fn for each virtual service as the kernel's dump
-// arrives, without holding the whole table. An error from fn stops the walk
+// arrives, without holding the whole table. While another process changes
+// the table, the dump may skip or repeat a service (see ReadServices). An error from fn stops the walk
 // and is returned. fn must not call the Client: the walk holds its socket.
 func (c *Client) WalkServices(fn func(ServiceExtended) error) error {
 	return c.c.WalkServices(fn)

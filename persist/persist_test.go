@@ -2,6 +2,8 @@ package persist_test
 
 import (
 	"bytes"
+	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -366,5 +368,99 @@ func TestLockSerialisesRuns(t *testing.T) {
 	held.Unlock()
 	if !<-done {
 		t.Error("the restore did not wait for the lock, or failed")
+	}
+}
+
+// TestSyncDetectsAnotherWriter: another program (which does not take the
+// lock) adds a service while --sync applies tableB over tableA. The run
+// reads the table back, sees it is not what its input asks for, undoes its
+// own writes and keeps the other program's: the table is tableA and the
+// service added.
+func TestSyncDetectsAnotherWriter(t *testing.T) {
+	for _, at := range []int{1, 2, 3, 4} { // the plan has 4 writes
+		t.Run(fmt.Sprintf("during write %d", at), func(t *testing.T) {
+			h := newHost(t)
+			h.mustRun(tableA, "ipvsadm-restore")
+			other, err := ipvs.NewFromConn(h.kernel.Dial())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer other.Close()
+			added := ipvs.Service{Protocol: ipvs.TCP, Address: netip.MustParseAddr("10.9.9.9"), Port: 80, Scheduler: "wrr"}
+			h.mustRun("-A -t 10.9.9.9:80 -s wrr\n", "ipvsadm", "-R")
+			want := h.mustRun("", "ipvsadm", "-Sn")
+			h.mustRun("-D -t 10.9.9.9:80\n", "ipvsadm", "-R")
+
+			writes := 0
+			h.kernel.SetFault(func(r ipvstest.Request) error {
+				if r.Command == uint8(ipvs.CmdNewService) || r.Command == uint8(ipvs.CmdSetService) ||
+					r.Command == uint8(ipvs.CmdNewDestination) || r.Command == uint8(ipvs.CmdDelDestination) {
+					if writes++; writes == at {
+						h.kernel.SetFault(nil)
+						if err := other.Apply([]ipvs.Op{{Command: ipvs.CmdNewService, Service: added}}, func(int, error) bool { return true }); err != nil {
+							t.Error(err)
+						}
+					}
+				}
+				return nil
+			})
+			r := h.run(tableB, "ipvsadm-restore", "--sync")
+			h.kernel.SetFault(nil)
+			wantStderr := "ipvsadm-restore: another program changed the table during the sync: it is 1 write away from the input, the first: -D -t 10.9.9.9:80\n" +
+				"ipvsadm-restore: every change of this run was undone; the other program's changes are kept\n"
+			if r.status != 1 || r.stderr != wantStderr {
+				t.Errorf("status %d, stderr:\n%s\nwant 1,\n%s", r.status, r.stderr, wantStderr)
+			}
+			if diff := cmp.Diff(want, h.mustRun("", "ipvsadm", "-Sn")); diff != "" {
+				t.Errorf("table (-want +got), want tableA and the other program's service:\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestRestoreWarnsOfAFileOthersCanChange: a rules file that users other
+// than root (and the caller) can change, or replace through its folder,
+// steers the IPVS table: --atomic and --sync load it, and say so.
+func TestRestoreWarnsOfAFileOthersCanChange(t *testing.T) {
+	tests := []struct {
+		name     string
+		fileMode os.FileMode
+		dirMode  os.FileMode
+		wantWho  string // "" for no warning
+	}{
+		{"private", 0o600, 0o755, ""},
+		{"readable by all", 0o644, 0o755, ""},
+		{"writable by all", 0o666, 0o755, "every user"},
+		{"in a folder writable by all", 0o644, 0o777, "every user (through its folder)"},
+		{"in a sticky folder writable by all", 0o644, 0o777 | os.ModeSticky, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHost(t)
+			dir := filepath.Join(h.dir, "etc")
+			if err := os.Mkdir(dir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			file := filepath.Join(dir, "ipvsadm.rules")
+			if err := os.WriteFile(file, []byte(tableA), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chmod(file, tt.fileMode); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chmod(dir, tt.dirMode); err != nil {
+				t.Fatal(err)
+			}
+			want := ""
+			if tt.wantWho != "" {
+				want = "ipvsadm-restore: warning: " + file + " can be changed by " + tt.wantWho + ", and so can the IPVS table it loads\n"
+			}
+			for _, mode := range []string{"--atomic", "--sync"} {
+				r := h.run("", "ipvsadm-restore", mode, file)
+				if r.status != 0 || r.stderr != want {
+					t.Errorf("%s: status %d, stderr %q; want 0, %q", mode, r.status, r.stderr, want)
+				}
+			}
+		})
 	}
 }

@@ -7,7 +7,9 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/lvsgo/ipvsadm/compat"
 	"github.com/lvsgo/ipvsadm/internal/hostlock"
@@ -172,7 +174,40 @@ func (r *restorer) run() int {
 		}
 		return r.fail(err, "every change was undone, the table is as it was")
 	}
+	if r.opts.mode == modeSync && len(plan.Steps) > 0 {
+		return r.verify(client, plan, want)
+	}
 	return 0
+}
+
+// verify reads the table after a sync: the lock keeps other runs of ours
+// out, but not other programs (ipvsadm 1.31, keepalived, kube-proxy). If
+// the table is not what the input asks for, one of them wrote to it during
+// the run, and whatever the sync did may rest on what it read before: its
+// writes are undone, and the other program's left.
+func (r *restorer) verify(client *ipvs.Client, plan *rules.Plan, want *rules.Set) int {
+	after, err := rules.Read(client)
+	if err != nil {
+		fmt.Fprintf(r.env.Stderr, "%s: reading the table back: %s\n%s: the changes were made but could not be checked\n",
+			r.prog, compat.KernelMessage(ipvs.CmdGetService, err), r.prog)
+		return 1
+	}
+	left := rules.Diff(after, want)
+	if len(left.Steps) == 0 {
+		return 0
+	}
+	writes := "1 write"
+	if n := len(left.Steps); n > 1 {
+		writes = fmt.Sprintf("%d writes", n)
+	}
+	fmt.Fprintf(r.env.Stderr, "%s: another program changed the table during the sync: it is %s away from the input, the first: %s\n",
+		r.prog, writes, compat.AppendRule(nil, left.Steps[0].Op))
+	if err := plan.Undo(client); err != nil {
+		fmt.Fprintf(r.env.Stderr, "%s: UNDOING FAILED, the table is partly changed: %v\n", r.prog, err)
+		return 1
+	}
+	fmt.Fprintf(r.env.Stderr, "%s: every change of this run was undone; the other program's changes are kept\n", r.prog)
+	return 1
 }
 
 // read reads the input: FILE, or standard input.
@@ -192,7 +227,52 @@ func (r *restorer) read() (int, bool) {
 		fmt.Fprintf(r.env.Stderr, "%s: %v\n", r.prog, err)
 		return 1, false
 	}
+	if r.opts.file != "" && r.opts.file != "-" && r.input != nil {
+		if who := writableByOthers(r.opts.file); who != "" {
+			fmt.Fprintf(r.env.Stderr, "%s: warning: %s can be changed by %s, and so can the IPVS table it loads\n", r.prog, r.opts.file, who)
+		}
+	}
 	return 0, true
+}
+
+// writableByOthers says who, besides root and the caller, can change the
+// file at p or replace it: its owner, its group, every user, or the same of
+// its folder (without the sticky bit, whoever may write to a folder may
+// replace the files in it). "" means no one.
+func writableByOthers(p string) string {
+	euid := uint32(os.Geteuid())
+	trusted := func(uid uint32) bool { return uid == 0 || uid == euid }
+	check := func(p string) string {
+		fi, err := os.Stat(p)
+		if err != nil {
+			return ""
+		}
+		st, ok := fi.Sys().(*syscall.Stat_t)
+		if !ok {
+			return ""
+		}
+		mode := fi.Mode().Perm()
+		switch {
+		case !trusted(st.Uid):
+			return fmt.Sprintf("its owner (uid %d)", st.Uid)
+		case mode&0o002 != 0:
+			return "every user"
+		case mode&0o020 != 0 && st.Gid != 0:
+			return fmt.Sprintf("the users of group %d", st.Gid)
+		}
+		return ""
+	}
+	if who := check(p); who != "" {
+		return who
+	}
+	dir := filepath.Dir(p)
+	if fi, err := os.Stat(dir); err == nil && fi.Mode()&fs.ModeSticky != 0 {
+		return ""
+	}
+	if who := check(dir); who != "" {
+		return who + " (through its folder)"
+	}
+	return ""
 }
 
 // fail reports err, a *rules.Error as a rule: the line, ipvsadm's message as

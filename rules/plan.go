@@ -213,6 +213,18 @@ func (p *Plan) Apply(t Table) error {
 	}
 }
 
+// Undo undoes every write of a plan that Apply made in full, newest first,
+// going on past a write the kernel refuses (which a change made meanwhile
+// by another process can cause) so that as much as can be is put back; it
+// returns what could not be.
+func (p *Plan) Undo(t Table) error {
+	var undo []ipvs.Op
+	for k := len(p.Steps) - 1; k >= 0; k-- {
+		undo = p.Steps[k].appendUndo(undo)
+	}
+	return undoAll(t, undo)
+}
+
 // appendUndo appends the writes that undo the step.
 func (s *Step) appendUndo(undo []ipvs.Op) []ipvs.Op {
 	switch s.Op.Command {

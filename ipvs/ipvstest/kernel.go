@@ -20,11 +20,13 @@ type Kernel struct {
 	timeouts timeouts
 	daemons  [2]*daemon // [0] master, [1] backup; nil when not running
 
-	stats64  bool
-	fault    func(Request) error
-	requests int
-	writes   int
-	nextPort uint32
+	stats64 bool
+	fault   func(Request) error
+	// betweenDatagrams runs before a dump makes its next datagram.
+	betweenDatagrams func()
+	requests         int
+	writes           int
+	nextPort         uint32
 }
 
 // Request describes one IPVS request as the fault hook sees it.
@@ -77,6 +79,16 @@ func (k *Kernel) SetFault(fn func(r Request) error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	k.fault = fn
+}
+
+// SetBetweenDatagrams installs fn to be called, without the Kernel's lock
+// held, before a running dump makes each datagram after its first: where
+// the kernel lets go of its lock, and another process may change the table
+// under a dump. A nil fn removes the hook.
+func (k *Kernel) SetBetweenDatagrams(fn func()) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.betweenDatagrams = fn
 }
 
 // Writes reports how many modifying requests (NEW, SET and DEL of services,

@@ -140,18 +140,30 @@ func (s *socket) SetOption(option netlink.ConnOption, enable bool) error {
 // next takes the next datagram off the queue. Like netlink_recvmsg, it then
 // lets a running dump produce its next datagram.
 func (s *socket) next() ([]byte, error) {
-	s.k.mu.Lock()
-	defer s.k.mu.Unlock()
+	k := s.k
+	k.mu.Lock()
 	if s.closed {
+		k.mu.Unlock()
 		return nil, os.ErrClosed
 	}
 	if len(s.queue) == 0 {
+		k.mu.Unlock()
 		return nil, unix.EAGAIN
 	}
 	b := s.queue[0]
 	s.queue = s.queue[1:]
-	if s.dump != nil {
-		s.k.dumpNext(s)
+	dumping, between := s.dump != nil, k.betweenDatagrams
+	k.mu.Unlock()
+	if dumping {
+		// The kernel too lets go of its lock between datagrams.
+		if between != nil {
+			between()
+		}
+		k.mu.Lock()
+		if s.dump != nil {
+			k.dumpNext(s)
+		}
+		k.mu.Unlock()
 	}
 	return b, nil
 }
