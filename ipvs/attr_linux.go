@@ -156,21 +156,28 @@ func (d *attributeDecoder) Uint64() uint64 { return binary.NativeEndian.Uint64(d
 // BigEndian16 is a port: IPVS sends them in network order.
 func (d *attributeDecoder) BigEndian16() uint16 { return binary.BigEndian.Uint16(d.fixed(2)) }
 
-// String is a NUL-terminated string. The names of the schedulers and
-// persistence engines the kernel has are constants, so that a listing of
-// 50,000 services of "rr" does not make 50,000 copies of "rr".
-func (d *attributeDecoder) String() string {
-	b := d.data
+// cString is the NUL-terminated string at the start of b.
+func cString(b []byte) string {
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		b = b[:i]
+	}
+	return string(b)
+}
+
+// moduleName is cString, without a copy for the name of a module the
+// kernel has.
+func moduleName(b []byte) string {
 	if i := bytes.IndexByte(b, 0); i >= 0 {
 		b = b[:i]
 	}
 	if name, ok := moduleNames[string(b)]; ok {
 		return name
 	}
-	return string(b)
+	return cString(b)
 }
 
-// moduleNames are the schedulers and persistence engines of Linux 6.1.
+// moduleNames are the schedulers and persistence engines of Linux 6.1: as
+// constants, a listing of 50,000 services of "rr" makes no copy of "rr".
 var moduleNames = func() map[string]string {
 	m := map[string]string{}
 	for _, name := range []string{"rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh", "sed", "nq", "fo", "ovf", "mh", "twos", "none", "sip"} {

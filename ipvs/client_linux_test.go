@@ -667,33 +667,6 @@ func TestLinuxClientInfoAndTimeouts(t *testing.T) {
 	}
 }
 
-// FuzzDecodeReplies feeds arbitrary reply attributes to every decoder: each
-// must return a value or an error, never panic.
-func FuzzDecodeReplies(f *testing.F) {
-	full := netlink.NewAttributeEncoder()
-	full.Nested(attrService, func(nae *netlink.AttributeEncoder) error {
-		fullIPv4Service(nae)
-		nae.Nested(svcStats64, stats(true, 1))
-		return nil
-	})
-	seed, _ := full.Encode()
-	f.Add(seed)
-	f.Add([]byte{0x40, 0x00, 0x01, 0x80, 0x06, 0x00})
-	f.Add([]byte{})
-	f.Fuzz(func(t *testing.T, b []byte) {
-		decoders := []func(*attributeDecoder) error{
-			func(ad *attributeDecoder) error { _, err := decodeServiceReply(ad); return err },
-			func(ad *attributeDecoder) error { _, err := decodeDestinationReply(ad, IPv4); return err },
-			func(ad *attributeDecoder) error { _, err := decodeDaemonReply(ad); return err },
-			func(ad *attributeDecoder) error { _, err := decodeInfo(ad); return err },
-			func(ad *attributeDecoder) error { _, err := decodeTimeouts(ad); return err },
-		}
-		for _, decode := range decoders {
-			_ = decode(&attributeDecoder{rest: b})
-		}
-	})
-}
-
 // TestLinuxClientStopDaemonWithoutAck: the 6.1 kernel sends no ack when it
 // stops a sync daemon whose thread had not run yet (the handler's EINTR);
 // the daemon is stopped, and the client must not wait for ever.

@@ -216,6 +216,7 @@ func decodeService(ad *attributeDecoder) (ServiceExtended, error) {
 	var (
 		s                      ServiceExtended
 		addr, netmask          []byte
+		sched, pe              []byte // made strings once, after the loop
 		seen                   attributeSet
 		stats32, stats64       Stats
 		hasStats32, hasStats64 bool
@@ -234,9 +235,9 @@ func decodeService(ad *attributeDecoder) (ServiceExtended, error) {
 		case svcFwmark:
 			s.FirewallMark = ad.Uint32()
 		case svcSchedName:
-			s.Scheduler = ad.String()
+			sched = ad.Bytes()
 		case svcPEName:
-			s.PersistenceEngine = ad.String()
+			pe = ad.Bytes()
 		case svcFlags:
 			b := ad.Bytes()
 			if len(b) != 8 {
@@ -267,7 +268,15 @@ func decodeService(ad *attributeDecoder) (ServiceExtended, error) {
 	if s.Family != IPv4 && s.Family != IPv6 {
 		return s, fmt.Errorf("%w: service family %v", ErrMalformedReply, s.Family)
 	}
-	if !seen.has(svcFwmark) {
+	s.Scheduler = moduleName(sched)
+	if pe != nil {
+		s.PersistenceEngine = moduleName(pe)
+	}
+	if s.FirewallMark != 0 {
+		// As ip_vs_genl_parse_service, a mark makes the rest of the
+		// key moot.
+		s.Protocol, s.Port = 0, 0
+	} else {
 		if !seen.has(svcProtocol) || !seen.has(svcPort) || addr == nil {
 			return s, fmt.Errorf("%w: service has neither a firewall mark nor protocol, address and port", ErrMalformedReply)
 		}
@@ -496,13 +505,14 @@ func decodeDaemonReply(ad *attributeDecoder) (Daemon, error) {
 func decodeDaemon(ad *attributeDecoder) (Daemon, error) {
 	var d Daemon
 	var seen attributeSet
+	var ifname []byte // made a string once, after the loop
 	for ad.Next() {
 		seen.add(ad.Type())
 		switch ad.Type() {
 		case daemonState:
 			d.State = DaemonState(ad.Uint32())
 		case daemonMcastIfn:
-			d.Interface = ad.String()
+			ifname = ad.Bytes()
 		case daemonSyncID:
 			d.SyncID = ad.Uint32()
 		case daemonSyncMaxlen:
@@ -531,6 +541,7 @@ func decodeDaemon(ad *attributeDecoder) (Daemon, error) {
 	if !seen.has(daemonState) || !seen.has(daemonMcastIfn) || !seen.has(daemonSyncID) {
 		return d, fmt.Errorf("%w: daemon lacks a mandatory attribute", ErrMalformedReply)
 	}
+	d.Interface = cString(ifname)
 	return d, nil
 }
 
