@@ -135,7 +135,8 @@ func (l *restoreLines) next() ([]string, bool) {
 
 // SplitLine splits one line of ipvsadm -R input into its tokens as 1.31
 // does: runs of characters other than space, tab, CR and LF, without the
-// word "ipvsadm" wherever it stands.
+// word "ipvsadm" wherever it stands. 1.31 reads a token into a buffer of
+// maxToken bytes, and what does not fit is the next token.
 func SplitLine(line string) []string {
 	var tokens []string
 	for i := 0; i < len(line); {
@@ -143,7 +144,7 @@ func SplitLine(line string) []string {
 			i++
 		}
 		start := i
-		for i < len(line) && !isRestoreBlank(line[i]) {
+		for i < len(line) && !isRestoreBlank(line[i]) && i-start < maxToken {
 			i++
 		}
 		if tok := line[start:i]; tok != "" && tok != "ipvsadm" {
@@ -152,5 +153,8 @@ func SplitLine(line string) []string {
 	}
 	return tokens
 }
+
+// maxToken is the longest token of a restore line (MAX_LINE_LENGTH).
+const maxToken = 4096
 
 func isRestoreBlank(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }

@@ -2,9 +2,11 @@ package compat
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
+	"os/exec"
 	"path"
 	"strings"
 
@@ -331,6 +333,12 @@ func RestoreMain(env Env) int {
 		fmt.Fprintf(env.Stderr, "%s: %v\n", path.Base(env.Args[0]), err)
 		return 1
 	}
+	if bytes.IndexByte(input, 0) >= 0 {
+		// The wrapper reads its input with a command substitution, and
+		// bash drops NUL bytes from that, with a warning.
+		fmt.Fprintf(env.Stderr, "%s: line 23: warning: command substitution: ignored null byte in input\n", scriptPath(env.Args[0]))
+		input = bytes.ReplaceAll(input, []byte{0}, nil)
+	}
 	clear := env
 	clear.Args = []string{"ipvsadm", "-C"}
 	clear.Stdin = strings.NewReader("")
@@ -339,6 +347,17 @@ func RestoreMain(env Env) int {
 	env.Args = []string{"ipvsadm", "-R"}
 	env.Stdin = strings.NewReader(uncommented(string(input)))
 	return Main(env)
+}
+
+// scriptPath is the $0 bash gives a script run as name: the path it was
+// found at.
+func scriptPath(name string) string {
+	if !strings.Contains(name, "/") {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	return name
 }
 
 // uncommented is what `echo "$(grep -v '^#')"` makes of the input: the

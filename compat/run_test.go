@@ -297,3 +297,28 @@ func TestListingWhileAnotherProcessWrites(t *testing.T) {
 		}
 	}
 }
+
+// TestRestoreInputLikeItsReader: 1.31 reads a restore token into a buffer
+// of 4,096 bytes, and the rest of a longer one is the next token (found in
+// the VM: "-s" and 5,000 r's is a scheduler of 4,096 r's and an unexpected
+// argument of 904); its ipvsadm-restore reads its input through bash, which
+// drops NUL bytes with a warning.
+func TestRestoreInputLikeItsReader(t *testing.T) {
+	long := strings.Repeat("r", 5000)
+	if got, want := compat.SplitLine("-s "+long+" ipvsadm"), []string{"-s", long[:4096], long[4096:]}; !cmp.Equal(want, got) {
+		t.Errorf("SplitLine of a 5,000-byte token: %d tokens, want the first 4,096 bytes and the rest", len(got))
+	}
+	var stdout, stderr bytes.Buffer
+	k := ipvstest.New()
+	status := compat.RestoreMain(compat.Env{
+		Args:   []string{"/sbin/ipvsadm-restore"},
+		Stdin:  strings.NewReader("-A -t 10.0.0.1:80\x00 -s rr\n"),
+		Stdout: &stdout, Stderr: &stderr,
+		Dial:  func() (*ipvs.Client, error) { return ipvs.NewFromConn(k.Dial()) },
+		Names: compat.FileNames(nil, nil),
+	})
+	want := "/sbin/ipvsadm-restore: line 23: warning: command substitution: ignored null byte in input\n"
+	if status != 0 || stderr.String() != want {
+		t.Errorf("status %d, stderr %q; want 0, %q", status, stderr.String(), want)
+	}
+}

@@ -63,7 +63,7 @@ type client struct {
 
 	// dial opens another socket like c, for dumps of destinations; nil
 	// when c was handed over (NewFromConn), which then does them too.
-	dial func() (*socket, error)
+	dial func(bufferSize int) (*socket, error)
 	// idle are the destination sockets not in use; a walk takes one, or
 	// dials one while fewer than destinationSockets exist.
 	idleMu sync.Mutex
@@ -80,12 +80,12 @@ func newClient() (*client, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.dial = func() (*socket, error) {
-		conn, err := netlink.Dial(unix.NETLINK_GENERIC, &netlink.Config{MessageBufferSize: destinationBufferSize})
+	c.dial = func(bufferSize int) (*socket, error) {
+		conn, err := netlink.Dial(unix.NETLINK_GENERIC, &netlink.Config{MessageBufferSize: bufferSize})
 		if err != nil {
 			return nil, err
 		}
-		return newSocket(conn, destinationBufferSize), nil
+		return newSocket(conn, bufferSize), nil
 	}
 	c.slots = make(chan struct{}, destinationSockets)
 	return c, nil
@@ -137,7 +137,7 @@ func (c *client) destinationSocket() (*socket, error) {
 	c.idleMu.Unlock()
 	if s == nil {
 		var err error
-		if s, err = c.dial(); err != nil {
+		if s, err = c.dial(destinationBufferSize); err != nil {
 			<-c.slots
 			return nil, err
 		}
@@ -278,13 +278,36 @@ func (c *client) Info() (Info, error) {
 }
 
 func (c *client) WalkServices(fn func(ServiceExtended) error) error {
-	return c.execute(CmdGetService, netlink.Dump, nil, func(ad *attributeDecoder) error {
+	return c.execute(CmdGetService, netlink.Dump, nil, eachService(fn))
+}
+
+// walkServicesChunked dumps the services on a socket of its own that reads
+// with a buffer of bufferSize bytes, so that the kernel cuts the dump into
+// datagrams of about that size (after a first one of NLMSG_GOODSIZE): the
+// places where a dump may skip a service moved by another process's write
+// are not those of the main socket's dumps. Without a dialer (NewFromConn)
+// it is WalkServices.
+func (c *client) walkServicesChunked(bufferSize int, fn func(ServiceExtended) error) error {
+	if c.dial == nil {
+		return c.WalkServices(fn)
+	}
+	s, err := c.dial(bufferSize)
+	if err != nil {
+		return &Error{Command: CmdGetService, Err: err}
+	}
+	defer s.nl.Close()
+	return c.exchange(s, CmdGetService, netlink.Dump, nil, eachService(fn))
+}
+
+// eachService decodes each service of a dump's replies for fn.
+func eachService(fn func(ServiceExtended) error) func(*attributeDecoder) error {
+	return func(ad *attributeDecoder) error {
 		s, err := decodeServiceReply(ad)
 		if err != nil {
 			return wrapDecodeError(CmdGetService, err)
 		}
 		return fn(s)
-	})
+	}
 }
 
 func (c *client) Service(key Service) (ServiceExtended, error) {

@@ -23,7 +23,10 @@ func initClient(conn *netlink.Conn) (*client, error) {
 func (*client) Close() error                                   { return errUnsupported }
 func (*client) Info() (Info, error)                            { return Info{}, errUnsupported }
 func (*client) WalkServices(func(ServiceExtended) error) error { return errUnsupported }
-func (*client) Service(Service) (ServiceExtended, error)       { return ServiceExtended{}, errUnsupported }
+func (*client) walkServicesChunked(int, func(ServiceExtended) error) error {
+	return errUnsupported
+}
+func (*client) Service(Service) (ServiceExtended, error) { return ServiceExtended{}, errUnsupported }
 func (*client) WalkDestinations(Service, func(DestinationExtended) error) error {
 	return errUnsupported
 }

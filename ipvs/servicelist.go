@@ -33,10 +33,6 @@ func (l *ServiceList) add(s ServiceExtended) {
 	l.n++
 }
 
-// serviceChecks is how many dumps ReadServices checks by another before it
-// settles for the union of two.
-const serviceChecks = 2
-
 // ReadServices reads every virtual service, each once, even while another
 // process changes the table.
 //
@@ -46,23 +42,20 @@ const serviceChecks = 2
 // shifts the rest, and a service that was there all along comes out twice
 // or not at all (WalkServices passes that on). So ReadServices checks its
 // dump by another, which must list the same services in the same order
-// (the kernel's order of an unchanged table), and dumps again if they
-// differ. A table that keeps changing gets the union of two dumps, each
-// service once: every service that was there throughout is in it unless
-// both dumps skipped it.
+// (the kernel's order of an unchanged table). If they differ, the table is
+// changing, and the result is the union of the dump and of three more,
+// each service once, each made with datagrams of another size: a skip
+// happens only where a datagram ends, so a service that was there
+// throughout is missing only if all four dumps had a datagram end right
+// before it just as a service before it went.
 func (c *Client) ReadServices() (*ServiceList, error) {
 	list, err := c.dumpServices()
 	if err != nil || list.n < 2 {
 		return list, err
 	}
-	for range serviceChecks {
-		same, err := c.sameServices(list)
-		if err != nil || same {
-			return list, err
-		}
-		if list, err = c.dumpServices(); err != nil {
-			return nil, err
-		}
+	same, err := c.sameServices(list)
+	if err != nil || same {
+		return list, err
 	}
 	return c.unionServices(list)
 }
@@ -95,8 +88,12 @@ func (c *Client) sameServices(list *ServiceList) (bool, error) {
 	return err == nil && i == list.n, err
 }
 
-// unionServices returns the services of list and of one more dump, each
-// once, in the order first seen.
+// unionBufferSizes are the receive buffers of unionServices's dumps: the
+// kernel fills datagrams up to them, some 60, 40 and 25 services each.
+var unionBufferSizes = []int{24000, 15000, 9000}
+
+// unionServices returns the services of list and of a dump with each of
+// unionBufferSizes, each once, in the order first seen.
 func (c *Client) unionServices(list *ServiceList) (*ServiceList, error) {
 	union := &ServiceList{}
 	seen := make(map[serviceKey]bool, list.n)
@@ -109,11 +106,15 @@ func (c *Client) unionServices(list *ServiceList) (*ServiceList, error) {
 	for i := range list.n {
 		add(list.At(i))
 	}
-	err := c.WalkServices(func(s ServiceExtended) error {
-		add(&s)
-		return nil
-	})
-	return union, err
+	for _, size := range unionBufferSizes {
+		if err := c.c.walkServicesChunked(size, func(s ServiceExtended) error {
+			add(&s)
+			return nil
+		}); err != nil {
+			return nil, err
+		}
+	}
+	return union, nil
 }
 
 // A serviceKey is what identifies a service in the kernel.

@@ -12,7 +12,7 @@ import (
 // TestReadServicesOfATableThatKeepsChanging: another client removes a
 // service between every two datagrams of a dump, so that no two dumps
 // agree and each is shifted; ReadServices must still return each of the 2,000
-// services that stay, once, from the union of its last two dumps.
+// services that stay, once, from the union of its dumps.
 func TestReadServicesOfATableThatKeepsChanging(t *testing.T) {
 	k := ipvstest.New()
 	c, err := ipvs.NewFromConn(k.Dial())

@@ -54,6 +54,9 @@ func SaveMain(env Env) int {
 		return 1
 	}
 	defer lock.Unlock()
+	// Under the lock no other run is writing FILE: what a run killed
+	// before it could clean up left is removed.
+	atomicfile.RemoveStale(file)
 
 	// The table is read whole before the file is touched: a failed read
 	// leaves the file as it was.

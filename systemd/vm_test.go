@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/lvsgo/ipvsadm/internal/testenv"
 	"github.com/lvsgo/ipvsadm/ipvs"
 	"github.com/lvsgo/ipvsadm/rules"
 )
@@ -35,7 +36,6 @@ type vmHost struct {
 	ref       string   // the reference ipvsadm
 	netns     []string // ip netns exec NAME, or nothing
 	dir       string   // where the units are
-	trace     string   // tracefs, once mounted
 	rules     *unit    // ipvsadm.service
 	debian    *unit    // ipvsadm.service with debian.conf
 	syncUnits *unit    // ipvsadm-sync.service
@@ -131,42 +131,6 @@ func mustAct(t *testing.T, u *unit, action, want string) string {
 		t.Fatalf("%s: %s, want %s; output:\n%s", action, got.Result, want, got.Output)
 	}
 	return got.Output
-}
-
-// countWrites counts the kernel's IPVS write requests (its handler
-// ip_vs_genl_set_cmd) while fn runs, with the function tracer. The tracer
-// is set up once and then only switched on and off: patching the kernel's
-// code again for it locked a CPU up under qemu's emulation.
-func (h *vmHost) countWrites(t *testing.T, fn func()) int {
-	t.Helper()
-	set := func(file, value string) {
-		if err := os.WriteFile(filepath.Join(h.trace, file), []byte(value), 0); err != nil {
-			t.Fatalf("tracefs %s: %v", file, err)
-		}
-	}
-	if h.trace == "" {
-		h.trace = "/sys/kernel/tracing"
-		if _, err := os.Stat(filepath.Join(h.trace, "trace")); err != nil {
-			if err := syscall.Mount("nodev", h.trace, "tracefs", 0, ""); err != nil {
-				t.Fatalf("mounting tracefs: %v", err)
-			}
-		}
-		set("tracing_on", "0")
-		set("set_ftrace_filter", "ip_vs_genl_set_cmd")
-		set("current_tracer", "function")
-	}
-	set("trace", "")
-	set("tracing_on", "1")
-	fn()
-	set("tracing_on", "0")
-	b, err := os.ReadFile(filepath.Join(h.trace, "trace"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Contains(b, []byte("# tracer: function")) {
-		t.Fatalf("no function trace:\n%s", b)
-	}
-	return bytes.Count(b, []byte("ip_vs_genl_set_cmd <-"))
 }
 
 // bigSet is 10,000 services of 4 servers each.
@@ -298,7 +262,7 @@ func TestBootServiceRHEL(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Logf("the plan:\n%s", dryRun)
-		writes := h.countWrites(t, func() { mustAct(t, h.rules, "reload", "done") })
+		writes := testenv.CountIPVSWrites(t, func() { mustAct(t, h.rules, "reload", "done") })
 		if writes != 10 {
 			t.Errorf("reload made %d writes in the kernel, want 10", writes)
 		}
@@ -328,7 +292,7 @@ func TestBootServiceRHEL(t *testing.T) {
 		if err != nil || len(dryRun) != 0 {
 			t.Errorf("--dry-run: %v, plan:\n%s", err, dryRun)
 		}
-		if writes := h.countWrites(t, func() { mustAct(t, h.rules, "reload", "done") }); writes != 0 {
+		if writes := testenv.CountIPVSWrites(t, func() { mustAct(t, h.rules, "reload", "done") }); writes != 0 {
 			t.Errorf("reload of an unchanged file made %d writes in the kernel", writes)
 		}
 	})

@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -201,4 +202,47 @@ func syncDir(dir string) error {
 		err = cerr
 	}
 	return err
+}
+
+// RemoveStale removes the temporary files that WriteFile calls for path
+// left behind when their process was killed before it could clean up: the
+// regular files of its pattern in path's directory that the caller owns.
+// The caller must know that no WriteFile for path is running (ipvsadm-save
+// holds its host lock), or it would remove that one's file. It reports how
+// many it removed.
+func RemoveStale(path string) int {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	if len(base) > 200 {
+		base = base[:200]
+	}
+	matches, _ := filepath.Glob(filepath.Join(dir, "."+globEscape(base)+".tmp-*"))
+	removed := 0
+	for _, m := range matches {
+		fi, err := os.Lstat(m)
+		if err != nil || !fi.Mode().IsRegular() {
+			continue
+		}
+		if st, ok := fi.Sys().(*syscall.Stat_t); !ok || int(st.Uid) != os.Geteuid() {
+			continue
+		}
+		if os.Remove(m) == nil {
+			removed++
+		}
+	}
+	return removed
+}
+
+// globEscape quotes the characters filepath.Match gives a meaning.
+func globEscape(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if strings.ContainsRune(`*?[\`, r) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }

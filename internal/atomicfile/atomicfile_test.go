@@ -455,3 +455,34 @@ func TestWriteFileFullDisk(t *testing.T) {
 		t.Errorf("directory (-want +got):\n%s", diff)
 	}
 }
+
+// TestRemoveStaleRemovesOnlyLeftTemporaryFiles: what a killed WriteFile
+// left for the path goes; the file itself, other files' temporaries, and
+// a link planted with the pattern's name stay.
+func TestRemoveStaleRemovesOnlyLeftTemporaryFiles(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "ipvsadm.rules")
+	for _, name := range []string{"ipvsadm.rules", ".ipvsadm.rules.tmp-0a1b", ".ipvsadm.rules.tmp-ffff", ".other.tmp-0a1b", "ipvsadm.rules.tmp-0a1b"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink("/etc/passwd", filepath.Join(dir, ".ipvsadm.rules.tmp-link")); err != nil {
+		t.Fatal(err)
+	}
+	if n := RemoveStale(path); n != 2 {
+		t.Errorf("RemoveStale removed %d files, want 2", n)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var left []string
+	for _, e := range entries {
+		left = append(left, e.Name())
+	}
+	want := []string{".ipvsadm.rules.tmp-link", ".other.tmp-0a1b", "ipvsadm.rules", "ipvsadm.rules.tmp-0a1b"}
+	if diff := cmp.Diff(want, left); diff != "" {
+		t.Errorf("files left (-want +got):\n%s", diff)
+	}
+}
