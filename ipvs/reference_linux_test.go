@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/lvsgo/ipvsadm/internal/testenv"
 	"github.com/lvsgo/ipvsadm/ipvs"
 )
 
@@ -100,7 +101,7 @@ func TestLibraryReadsReferenceWrites(t *testing.T) {
 		t.Run(sc.name, func(t *testing.T) {
 			c := kernelClient(t)
 			sc.buildWithReference(t)
-			if diff := cmp.Diff(sortedReadBack(sc), readTable(t, c), cmpAddr); diff != "" {
+			if diff := cmp.Diff(sortedReadBack(sc), testenv.ReadTable(t, c, false), cmpAddr); diff != "" {
 				t.Errorf("table written by the reference (-want +got):\n%s", diff)
 			}
 		})

@@ -32,46 +32,20 @@ const (
 
 var cmpAddrs = cmp.Comparer(func(a, b netip.Addr) bool { return a == b })
 
-// edgeUint32 is a random uint32 that is often one of the values that show
-// a mistake of size or order: 0, 1, a small number, or all ones.
-func edgeUint32(r *rand.Rand) uint32 {
+// edge is a random unsigned number that is often one of the values that
+// show a mistake of size or order: 0, 1, all ones, or a small number.
+func edge[T ~uint16 | ~uint32 | ~uint64](r *rand.Rand) T {
 	switch r.IntN(8) {
 	case 0:
 		return 0
 	case 1:
 		return 1
 	case 2:
-		return math.MaxUint32
+		return ^T(0)
 	case 3:
-		return uint32(r.IntN(256))
+		return T(r.IntN(256))
 	}
-	return r.Uint32()
-}
-
-func edgeUint16(r *rand.Rand) uint16 {
-	switch r.IntN(8) {
-	case 0:
-		return 0
-	case 1:
-		return 1
-	case 2:
-		return math.MaxUint16
-	case 3:
-		return uint16(r.IntN(256))
-	}
-	return uint16(r.Uint32())
-}
-
-func edgeUint64(r *rand.Rand) uint64 {
-	switch r.IntN(8) {
-	case 0:
-		return 0
-	case 1:
-		return math.MaxUint64
-	case 2:
-		return uint64(r.Uint32())
-	}
-	return r.Uint64()
+	return T(r.Uint64())
 }
 
 func randomFamily(r *rand.Rand) Family {
@@ -126,7 +100,7 @@ func randomService(r *rand.Rand) Service {
 	var s Service
 	f := randomFamily(r)
 	if r.IntN(4) == 0 {
-		s.FirewallMark = max(1, edgeUint32(r))
+		s.FirewallMark = max(1, edge[uint32](r))
 		// An IPv6 mark must say so (ipvsadm -f 1 -6); an IPv4 one may.
 		if f == IPv6 || r.IntN(2) == 0 {
 			s.Family = f
@@ -134,7 +108,7 @@ func randomService(r *rand.Rand) Service {
 	} else {
 		s.Protocol = []Protocol{TCP, UDP, SCTP}[r.IntN(3)]
 		s.Address = randomAddr(r, f)
-		s.Port = edgeUint16(r)
+		s.Port = edge[uint16](r)
 		if r.IntN(2) == 0 {
 			s.Family = f
 		}
@@ -148,14 +122,14 @@ func randomService(r *rand.Rand) Service {
 		s.PersistenceEngine = "sip"
 	}
 	s.Flags = ServiceFlags(r.Uint32()) & allServiceFlags
-	s.Timeout = edgeUint32(r)
+	s.Timeout = edge[uint32](r)
 	switch {
 	case f == IPv6 && r.IntN(4) == 0:
 		s.Netmask = 0 // 128
 	case f == IPv6:
 		s.Netmask = Netmask(r.IntN(129))
 	case r.IntN(3) == 0:
-		s.Netmask = Netmask(edgeUint32(r)) // any bit pattern
+		s.Netmask = Netmask(edge[uint32](r)) // any bit pattern
 	default:
 		s.Netmask = Netmask(uint32(math.MaxUint32) << r.IntN(33)) // /32 to /0
 	}
@@ -175,15 +149,15 @@ func randomDestination(r *rand.Rand, sf Family) Destination {
 	if r.IntN(2) == 0 {
 		d.Family = f
 	}
-	d.Port = edgeUint16(r)
-	d.Weight = int32(edgeUint32(r) & math.MaxInt32)
-	d.UpperThreshold = edgeUint32(r)
-	d.LowerThreshold = edgeUint32(r)
+	d.Port = edge[uint16](r)
+	d.Weight = int32(edge[uint32](r) & math.MaxInt32)
+	d.UpperThreshold = edge[uint32](r)
+	d.LowerThreshold = edge[uint32](r)
 	// The kernel keeps (and reports) the tunnel settings of any
 	// destination, but only a tunnel's mean anything.
 	if d.Forwarding == Tunnel || r.IntN(8) == 0 {
 		d.TunnelType = TunnelType(r.IntN(int(GRE) + 1))
-		d.TunnelPort = edgeUint16(r)
+		d.TunnelPort = edge[uint16](r)
 		d.TunnelFlags = TunnelFlags(r.IntN(4))
 	}
 	return d
@@ -192,18 +166,18 @@ func randomDestination(r *rand.Rand, sf Family) Destination {
 // randomDaemon is a valid daemon; a zero MaxLength, Port, TTL or Group
 // (a quarter of the time each) leaves it to the kernel.
 func randomDaemon(r *rand.Rand) Daemon {
-	d := Daemon{State: Master, Interface: randomName(r, maxInterfaceName), SyncID: edgeUint32(r)}
+	d := Daemon{State: Master, Interface: randomName(r, maxInterfaceName), SyncID: edge[uint32](r)}
 	if r.IntN(2) == 0 {
 		d.State = Backup
 	}
 	if r.IntN(4) != 0 {
-		d.MaxLength = max(1, edgeUint16(r))
+		d.MaxLength = max(1, edge[uint16](r))
 	}
 	if r.IntN(4) != 0 {
-		d.Port = max(1, edgeUint16(r))
+		d.Port = max(1, edge[uint16](r))
 	}
 	if r.IntN(4) != 0 {
-		d.TTL = max(1, uint8(edgeUint16(r)))
+		d.TTL = max(1, uint8(edge[uint16](r)))
 	}
 	switch r.IntN(4) {
 	case 0:
@@ -221,8 +195,8 @@ func randomDaemon(r *rand.Rand) Daemon {
 }
 
 func randomStats(r *rand.Rand) Stats {
-	return Stats{edgeUint64(r), edgeUint64(r), edgeUint64(r), edgeUint64(r), edgeUint64(r),
-		edgeUint64(r), edgeUint64(r), edgeUint64(r), edgeUint64(r), edgeUint64(r)}
+	return Stats{edge[uint64](r), edge[uint64](r), edge[uint64](r), edge[uint64](r), edge[uint64](r),
+		edge[uint64](r), edge[uint64](r), edge[uint64](r), edge[uint64](r), edge[uint64](r)}
 }
 
 // as32 is st as a STATS nest carries it: struct ip_vs_stats_user, 32-bit
@@ -409,9 +383,9 @@ func TestDestinationRoundTrip(t *testing.T) {
 			// (IPVS_DEST_ATTR_ADDR_FAMILY, since 3.18): a zero Family
 			// comes back as the address's.
 			Destination:           d,
-			ActiveConnections:     edgeUint32(r),
-			InactiveConnections:   edgeUint32(r),
-			PersistentConnections: edgeUint32(r),
+			ActiveConnections:     edge[uint32](r),
+			InactiveConnections:   edge[uint32](r),
+			PersistentConnections: edge[uint32](r),
 		}
 		want.Family = d.family()
 		// A kernel before 3.18 sends no family: the destination is of its

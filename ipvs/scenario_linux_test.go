@@ -6,14 +6,13 @@ import (
 	"errors"
 	"net/netip"
 	"os"
-	"slices"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/lvsgo/ipvsadm/internal/testenv"
 	"github.com/lvsgo/ipvsadm/ipvs"
 	"github.com/lvsgo/ipvsadm/ipvs/ipvstest"
 	"golang.org/x/sys/unix"
@@ -242,8 +241,8 @@ func (sc tableScenario) build(t *testing.T, c *ipvs.Client) {
 // readBack is the table as the kernel must report it: families filled in,
 // every service hashed, destinations newest first (the kernel adds each at
 // the head of its service's list), counters zero.
-func (sc tableScenario) readBack() []tableRead {
-	var want []tableRead
+func (sc tableScenario) readBack() []testenv.TableEntry {
+	var want []testenv.TableEntry
 	for _, st := range sc.services {
 		s := st.service
 		if s.Family == 0 {
@@ -254,7 +253,7 @@ func (sc tableScenario) readBack() []tableRead {
 			}
 		}
 		s.Flags |= ipvs.FlagHashed
-		r := tableRead{Service: ipvs.ServiceExtended{Service: s}, Dests: []ipvs.DestinationExtended{}}
+		r := testenv.TableEntry{Service: ipvs.ServiceExtended{Service: s}, Destinations: []ipvs.DestinationExtended{}}
 		for i := len(st.dests) - 1; i >= 0; i-- {
 			d := st.dests[i]
 			if d.Family == 0 {
@@ -263,42 +262,16 @@ func (sc tableScenario) readBack() []tableRead {
 					d.Family = ipvs.IPv6
 				}
 			}
-			r.Dests = append(r.Dests, ipvs.DestinationExtended{Destination: d})
+			r.Destinations = append(r.Destinations, ipvs.DestinationExtended{Destination: d})
 		}
 		want = append(want, r)
 	}
 	return want
 }
 
-// A tableRead is a service and its destinations as read from a kernel.
-type tableRead struct {
-	Service ipvs.ServiceExtended
-	Dests   []ipvs.DestinationExtended
-}
-
-// readTable reads the whole table with the library, services in a stable
-// order (the kernel's dump order follows its hash table).
-func readTable(t *testing.T, c *ipvs.Client) []tableRead {
-	t.Helper()
-	services, err := c.Services()
-	if err != nil {
-		t.Fatalf("Services: %v", err)
-	}
-	var got []tableRead
-	for _, s := range services {
-		dests, err := c.Destinations(s.Service)
-		if err != nil {
-			t.Fatalf("Destinations(%v): %v", s.Service, err)
-		}
-		got = append(got, tableRead{Service: s, Dests: dests})
-	}
-	slices.SortFunc(got, func(a, b tableRead) int { return strings.Compare(a.Service.String(), b.Service.String()) })
-	return got
-}
-
-func sortedReadBack(sc tableScenario) []tableRead {
+func sortedReadBack(sc tableScenario) []testenv.TableEntry {
 	want := sc.readBack()
-	slices.SortFunc(want, func(a, b tableRead) int { return strings.Compare(a.Service.String(), b.Service.String()) })
+	testenv.SortTable(want)
 	return want
 }
 
@@ -307,7 +280,7 @@ func TestScenarioTablesReadBack(t *testing.T) {
 		t.Run(sc.name, func(t *testing.T) {
 			forEachKernel(t, func(t *testing.T, c *ipvs.Client) {
 				sc.build(t, c)
-				if diff := cmp.Diff(sortedReadBack(sc), readTable(t, c), cmpAddr); diff != "" {
+				if diff := cmp.Diff(sortedReadBack(sc), testenv.ReadTable(t, c, false), cmpAddr); diff != "" {
 					t.Errorf("table (-want +got):\n%s", diff)
 				}
 			})

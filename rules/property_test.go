@@ -1,7 +1,6 @@
 package rules_test
 
 import (
-	"cmp"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -13,6 +12,7 @@ import (
 
 	gocmp "github.com/google/go-cmp/cmp"
 
+	"github.com/lvsgo/ipvsadm/internal/testenv"
 	"github.com/lvsgo/ipvsadm/ipvs"
 	"github.com/lvsgo/ipvsadm/ipvs/ipvstest"
 	"github.com/lvsgo/ipvsadm/rules"
@@ -276,36 +276,6 @@ func restoreText(set []propService) string {
 	return b.String()
 }
 
-// A tableEntry is a service as the kernel reports it, with its
-// destinations in address order.
-type tableEntry struct {
-	Service      ipvs.ServiceExtended
-	Destinations []ipvs.DestinationExtended
-}
-
-// snapshot is everything the kernel reports about its services and
-// destinations, settings, counters and connections, in address order.
-func snapshot(t *testing.T, c *ipvs.Client) []tableEntry {
-	t.Helper()
-	services, err := c.Services()
-	if err != nil {
-		t.Fatal(err)
-	}
-	table := make([]tableEntry, len(services))
-	for i, s := range services {
-		dests, err := c.Destinations(s.Service)
-		if err != nil {
-			t.Fatal(err)
-		}
-		slices.SortFunc(dests, func(a, b ipvs.DestinationExtended) int {
-			return cmp.Or(a.Address.Compare(b.Address), cmp.Compare(a.Port, b.Port))
-		})
-		table[i] = tableEntry{s, dests}
-	}
-	slices.SortFunc(table, func(a, b tableEntry) int { return strings.Compare(a.Service.String(), b.Service.String()) })
-	return table
-}
-
 // settings is the set as the kernel holds it: without line numbers, in
 // canonical order, and with the flag "hashed" the kernel sets on every
 // service.
@@ -380,7 +350,7 @@ func TestDiffApplyProperty(t *testing.T) {
 
 		kernel, c := newTable(t, textA)
 		setKeptCounters(t, kernel, a, b)
-		before := snapshot(t, c)
+		before := testenv.ReadTable(t, c, true)
 		from := readSet(t, c)
 		plan := rules.Diff(from, b)
 		for _, st := range plan.Steps {
@@ -410,7 +380,7 @@ func TestDiffApplyProperty(t *testing.T) {
 			case rerr.Rollback != nil:
 				t.Fatalf("%s\nwrite %d of %d refused: rolling back: %v", where, k, len(plan.Steps), rerr.Rollback)
 			}
-			if diff := gocmp.Diff(before, snapshot(t, c), equateAddr); diff != "" {
+			if diff := gocmp.Diff(before, testenv.ReadTable(t, c, true), equateAddr); diff != "" {
 				t.Fatalf("%s\nwrite %d of %d (%v) refused: the table is not A again (-before +after):\n%s",
 					where, k, len(plan.Steps), plan.Steps[k-1].Op.Command, diff)
 			}
