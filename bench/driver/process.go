@@ -49,24 +49,13 @@ func (b *bench) timed(c command) (time.Duration, output, error) {
 
 // run runs c as timed says, without probing the host afterwards.
 func (b *bench) run(c command) (time.Duration, output, error) {
-	stdin, err := os.Open(orDevNull(c.stdin))
-	if err != nil {
-		return 0, output{}, err
-	}
-	defer stdin.Close()
-	out := output{stdout: filepath.Join(b.work, "stdout"), stderr: filepath.Join(b.work, "stderr")}
-	stdout, err := os.Create(out.stdout)
+	files, out, err := b.openStdio(c)
 	if err != nil {
 		return 0, out, err
 	}
-	defer stdout.Close()
-	stderr, err := os.Create(out.stderr)
-	if err != nil {
-		return 0, out, err
-	}
-	defer stderr.Close()
+	defer closeAll(files)
 	cmd := exec.Command(c.argv[0], c.argv[1:]...)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, stdout, stderr
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = files[0], files[1], files[2]
 
 	start := time.Now()
 	err = cmd.Run()
@@ -102,4 +91,30 @@ func tail(b []byte) []byte {
 		b = append([]byte("..."), b[len(b)-600:]...)
 	}
 	return b
+}
+
+// openStdio opens c's standard input (its file, or /dev/null) and creates
+// the files of its output in the work folder, before any clock starts.
+func (b *bench) openStdio(c command) ([]*os.File, output, error) {
+	out := output{stdout: filepath.Join(b.work, "stdout"), stderr: filepath.Join(b.work, "stderr")}
+	stdin, err := os.Open(orDevNull(c.stdin))
+	if err != nil {
+		return nil, out, err
+	}
+	files := []*os.File{stdin}
+	for _, name := range []string{out.stdout, out.stderr} {
+		f, err := os.Create(name)
+		if err != nil {
+			closeAll(files)
+			return nil, out, err
+		}
+		files = append(files, f)
+	}
+	return files, out, nil
+}
+
+func closeAll(files []*os.File) {
+	for _, f := range files {
+		f.Close()
+	}
 }

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -27,25 +26,14 @@ import (
 // ends with exit_group from another thread still stops there, as the
 // kernel drops the group-exit SIGKILL before the thread's exit.
 func (b *bench) peakMemory(c command) (kib int64, out output, err error) {
-	stdin, err := os.Open(orDevNull(c.stdin))
+	files, out, err := b.openStdio(c)
 	if err != nil {
 		return 0, out, err
 	}
-	defer stdin.Close()
-	out = output{stdout: filepath.Join(b.work, "stdout"), stderr: filepath.Join(b.work, "stderr")}
-	stdout, err := os.Create(out.stdout)
-	if err != nil {
-		return 0, out, err
-	}
-	defer stdout.Close()
-	stderr, err := os.Create(out.stderr)
-	if err != nil {
-		return 0, out, err
-	}
-	defer stderr.Close()
+	defer closeAll(files)
 
 	p, err := os.StartProcess(c.argv[0], c.argv, &os.ProcAttr{
-		Files: []*os.File{stdin, stdout, stderr},
+		Files: files,
 		// The child stops with SIGTRAP at its exec.
 		Sys: &syscall.SysProcAttr{Ptrace: true},
 	})
