@@ -46,9 +46,10 @@ func TestReadServicesOfATableThatKeepsChanging(t *testing.T) {
 		}
 		return nil
 	})
-	k.SetBetweenDatagrams(func() {
+	k.SetBetweenDatagrams(func() error {
 		n := int(removed.Add(1)) - 1
 		other.Apply([]ipvs.Op{{Command: ipvs.CmdDelService, Service: service(0, n)}}, func(int, error) bool { return true })
+		return nil
 	})
 	list, err := c.ReadServices()
 	k.SetFault(nil)

@@ -464,3 +464,54 @@ func TestRestoreWarnsOfAFileOthersCanChange(t *testing.T) {
 		})
 	}
 }
+
+// TestDumpThatOverflowsFailsWhole: the receive buffer overflows (ENOBUFS)
+// half-way through a dump of 3,000 services of 3 servers. A listing says so
+// and fails (status 1) rather than print part of the table as the whole; a
+// save to a file leaves the file alone; a sync, which must read the table
+// first, writes nothing.
+func TestDumpThatOverflowsFailsWhole(t *testing.T) {
+	h := newHost(t)
+	var rules strings.Builder
+	for i := range 3000 {
+		fmt.Fprintf(&rules, "-A -t 10.1.%d.%d:80 -s rr\n", i/250, i%250+1)
+		for j := range 3 {
+			fmt.Fprintf(&rules, "-a -t 10.1.%d.%d:80 -r 10.2.%d.%d:80 -m -w %d\n", i/250, i%250+1, j, i%250+1, j+1)
+		}
+	}
+	h.mustRun(rules.String(), "ipvsadm", "-R")
+	saved := h.file("saved", "the old file\n")
+	edited := h.file("edited", strings.Replace(rules.String(), "-s rr", "-s wlc", 1))
+	tests := []struct {
+		args       []string
+		wantStderr string
+	}{
+		{[]string{"ipvsadm", "-Ln"}, "No buffer space available\n"},
+		{[]string{"ipvsadm", "-Sn"}, "No buffer space available\n"},
+		{[]string{"ipvsadm-save", "-n", "--file", saved}, "No buffer space available\nipvsadm-save: " + saved + " is unchanged\n"},
+		{[]string{"ipvsadm-restore", "--sync", edited}, "ipvsadm-restore: reading the table: No buffer space available\n"},
+	}
+	for _, tt := range tests {
+		for _, at := range []int{1, 10, 40} {
+			datagrams := 0
+			h.kernel.SetBetweenDatagrams(func() error {
+				if datagrams++; datagrams == at {
+					return syscall.ENOBUFS
+				}
+				return nil
+			})
+			writes := h.kernel.Writes()
+			r := h.run("", tt.args...)
+			h.kernel.SetBetweenDatagrams(nil)
+			if r.status != 1 || r.stderr != tt.wantStderr {
+				t.Errorf("%v, overflow at datagram %d: status %d, stderr %q; want 1, %q", tt.args, at, r.status, r.stderr, tt.wantStderr)
+			}
+			if n := h.kernel.Writes() - writes; n != 0 {
+				t.Errorf("%v: %d writes", tt.args, n)
+			}
+		}
+	}
+	if b, _ := os.ReadFile(saved); string(b) != "the old file\n" {
+		t.Errorf("saved file changed: %q", b)
+	}
+}

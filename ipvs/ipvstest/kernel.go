@@ -23,7 +23,7 @@ type Kernel struct {
 	stats64 bool
 	fault   func(Request) error
 	// betweenDatagrams runs before a dump makes its next datagram.
-	betweenDatagrams func()
+	betweenDatagrams func() error
 	requests         int
 	writes           int
 	nextPort         uint32
@@ -84,8 +84,11 @@ func (k *Kernel) SetFault(fn func(r Request) error) {
 // SetBetweenDatagrams installs fn to be called, without the Kernel's lock
 // held, before a running dump makes each datagram after its first: where
 // the kernel lets go of its lock, and another process may change the table
-// under a dump. A nil fn removes the hook.
-func (k *Kernel) SetBetweenDatagrams(fn func()) {
+// under a dump. If fn returns an error (unix.ENOBUFS), the datagram is
+// lost as when the reader's receive buffer has overflowed: the dump ends
+// there and the reader's next receive fails with the error. A nil fn
+// removes the hook.
+func (k *Kernel) SetBetweenDatagrams(fn func() error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	k.betweenDatagrams = fn

@@ -25,6 +25,7 @@ type socket struct {
 	queue  [][]byte   // datagrams waiting for Receive
 	dump   *dumpState // a dump with datagrams still to produce
 	capAck bool       // NETLINK_CAP_ACK: error acks echo only the header
+	lost   error      // what the next Receive fails with (ENOBUFS)
 }
 
 // dumpState is the kernel's netlink_callback: which dump is running, for
@@ -146,6 +147,12 @@ func (s *socket) next() ([]byte, error) {
 		k.mu.Unlock()
 		return nil, os.ErrClosed
 	}
+	if err := s.lost; err != nil {
+		// As sk_err, recvmsg reports it once.
+		s.lost = nil
+		k.mu.Unlock()
+		return nil, err
+	}
 	if len(s.queue) == 0 {
 		k.mu.Unlock()
 		return nil, unix.EAGAIN
@@ -156,11 +163,17 @@ func (s *socket) next() ([]byte, error) {
 	k.mu.Unlock()
 	if dumping {
 		// The kernel too lets go of its lock between datagrams.
+		var err error
 		if between != nil {
-			between()
+			err = between()
 		}
 		k.mu.Lock()
-		if s.dump != nil {
+		switch {
+		case err != nil:
+			// The datagram could not be queued: the dump's rest is
+			// lost, and the next read fails.
+			s.dump, s.lost = nil, err
+		case s.dump != nil:
 			k.dumpNext(s)
 		}
 		k.mu.Unlock()
