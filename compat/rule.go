@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/lvsgo/ipvsadm/ipvs"
@@ -108,14 +109,39 @@ func AppendRule(b []byte, op ipvs.Op) []byte {
 	svc := l.appendServiceName(nil, s, serviceFamily(s), true)
 	switch op.Command {
 	case ipvs.CmdNewService, ipvs.CmdSetService:
-		return appendServiceRule(b, svc, s)
+		return appendUnsaved(appendServiceRule(b, svc, s), s)
 	case ipvs.CmdNewDestination, ipvs.CmdSetDestination:
-		return l.appendDestinationRule(b, svc, s, &op.Destination)
+		b = l.appendDestinationRule(b, svc, s, &op.Destination)
+		if d := &op.Destination; d.UpperThreshold != 0 || d.LowerThreshold != 0 {
+			b = append(b, " -x "...)
+			b = strconv.AppendUint(b, uint64(d.UpperThreshold), 10)
+			b = append(b, " -y "...)
+			b = strconv.AppendUint(b, uint64(d.LowerThreshold), 10)
+		}
+		return b
 	case ipvs.CmdDelDestination:
 		b = append(append(b, svc...), " -r "...)
 		return l.appendDestinationName(b, &op.Destination, destinationFamily(&op.Destination, serviceFamily(s)), serviceProtocol(s), false)
 	}
 	return append(b, svc...) // CmdDelService
+}
+
+// appendUnsaved appends what -S leaves out of a service's line and a write
+// of it has: the netmask of a service that is not persistent, and the
+// scheduler flags that have no name for its scheduler (the third of sh and
+// mh), by their generic names, which ipvsadm takes for any scheduler.
+func appendUnsaved(b []byte, s *ipvs.Service) []byte {
+	// First the flag, as the line ends with -S's " -b " list.
+	if sched := schedulerName(s.Scheduler); (sched == "sh" || sched == "mh") && s.Flags&ipvs.FlagSched3 != 0 {
+		if s.Flags&(ipvs.FlagSched1|ipvs.FlagSched2) != 0 {
+			b = append(b, ',')
+		}
+		b = append(b, "flag-3"...)
+	}
+	if s.Flags&ipvs.FlagPersistent == 0 {
+		b = appendNetmask(b, s, serviceFamily(s), " -M ")
+	}
+	return b
 }
 
 // ruleOptions are the command options of the writes, with the space after.
