@@ -3,6 +3,7 @@
 package ipvs
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -24,11 +25,12 @@ const (
 	// table, so small chunks make listing a big table quadratic.
 	receiveBufferSize = 64 << 10
 
-	// batchWindow bounds the requests in flight in Apply: the kernel acks
-	// every request at once, and acks beyond the socket's receive buffer
-	// would be dropped (ENOBUFS). With capped acks of about 600 bytes of
-	// memory each, 128 (and the window's closing no-op) stay well inside
-	// the default 208 KiB.
+	// batchWindow bounds the requests of one window (writer_linux.go).
+	// The kernel answers each request that fails at once, and answers
+	// beyond the socket's receive buffer would be dropped (ENOBUFS). A
+	// capped error acknowledgement costs the socket 768 bytes (the skb's
+	// truesize), so a window of 128 that all fail, and its closing no-op,
+	// stay well inside the default 208 KiB.
 	batchWindow = 128
 
 	// destinationSockets bounds the sockets that dump destinations at
@@ -158,24 +160,24 @@ func (c *client) releaseDestinationSocket(s *socket, reuse bool) {
 	<-c.slots
 }
 
-// message builds a request of the IPVS family: cmd with the attributes
-// encode encodes after the generic netlink header, in one buffer.
-func (c *client) message(cmd Command, flags netlink.HeaderFlags, encode func(*attributeEncoder)) (netlink.Message, error) {
-	var ae attributeEncoder
-	return c.messageInto(&ae, make([]byte, 0, 128), cmd, flags, encode)
-}
-
-// messageInto is message with ae and the buffer b (whose contents it
-// replaces) given, so that a socket can reuse its own.
-func (c *client) messageInto(ae *attributeEncoder, b []byte, cmd Command, flags netlink.HeaderFlags, encode func(*attributeEncoder)) (netlink.Message, error) {
-	*ae = attributeEncoder{b: append(b[:0], uint8(cmd), familyVersion, 0, 0)}
+// appendRequest appends a request of the IPVS family to b: the netlink
+// header (its sequence number is set when it is sent), the generic netlink
+// header of cmd, and the attributes encode encodes, with ae, into the same
+// buffer.
+func (c *client) appendRequest(ae *attributeEncoder, b []byte, cmd Command, flags netlink.HeaderFlags, encode func(*attributeEncoder)) ([]byte, error) {
+	start := len(b)
+	b = binary.NativeEndian.AppendUint32(b, 0) // the length, once known
+	b = binary.NativeEndian.AppendUint16(b, c.family)
+	b = binary.NativeEndian.AppendUint16(b, uint16(netlink.Request|flags))
+	b = binary.NativeEndian.AppendUint64(b, 0) // sequence number and port
+	*ae = attributeEncoder{b: append(b, uint8(cmd), familyVersion, 0, 0)}
 	if encode != nil {
 		encode(ae)
 	}
-	return netlink.Message{
-		Header: netlink.Header{Type: netlink.HeaderType(c.family), Flags: netlink.Request | flags},
-		Data:   ae.b,
-	}, ae.err
+	b = ae.b
+	// Attributes end 4-byte aligned, so the message is NLMSG_ALIGNed.
+	binary.NativeEndian.PutUint32(b[start:], uint32(len(b)-start))
+	return b, ae.err
 }
 
 // execute is the one place a read request is sent: it sends cmd with the
@@ -205,12 +207,12 @@ func (c *client) execute(cmd Command, flags netlink.HeaderFlags, encode func(*at
 // its reply: one message, or a dump's until the one that ends it. A
 // listing makes one exchange per service, so it allocates nothing.
 func (c *client) exchange(s *socket, cmd Command, flags netlink.HeaderFlags, encode func(*attributeEncoder), fn func(*attributeDecoder) error) error {
-	req, err := c.messageInto(&s.encoder, s.request[0].Data, cmd, flags, encode)
+	b, err := c.appendRequest(&s.encoder, s.out[:0], cmd, flags, encode)
+	s.out = b
 	if err != nil {
 		return &Error{Command: cmd, Err: err}
 	}
-	s.request[0] = req
-	seq, err := s.send(s.request[:])
+	seq, err := s.send(b)
 	if err != nil {
 		return &Error{Command: cmd, Err: unwrapErrno(err)}
 	}
@@ -377,97 +379,4 @@ func wrapDecodeError(cmd Command, err error) error {
 		return err
 	}
 	return &Error{Command: cmd, Err: err}
-}
-
-// write applies a single op.
-func (c *client) write(op Op) error {
-	var result error
-	if err := c.apply([]Op{op}, func(_ int, err error) bool {
-		result = err
-		return true
-	}); err != nil {
-		return err
-	}
-	return result
-}
-
-func (c *client) apply(ops []Op, fn func(int, error) bool) error {
-	msgs := make([]netlink.Message, len(ops))
-	for i, op := range ops {
-		if err := op.validate(); err != nil {
-			return fmt.Errorf("op %d (%v): %w", i, op.Command, err)
-		}
-		var err error
-		if msgs[i], err = c.message(op.Command, netlink.Acknowledge, op.encode); err != nil {
-			return fmt.Errorf("op %d (%v): %w", i, op.Command, err)
-		}
-	}
-
-	c.mu.Lock()
-	defer c.mu.Unlock()
-
-	results := make([]error, min(batchWindow, len(msgs)))
-	for start := 0; start < len(msgs); start += batchWindow {
-		window := msgs[start:min(start+batchWindow, len(msgs))]
-		if err := c.sendWindow(window, ops[start:], results[:len(window)]); err != nil {
-			return err
-		}
-		more := true
-		for i := range window {
-			if !fn(start+i, results[i]) {
-				more = false
-			}
-		}
-		if !more {
-			return nil
-		}
-	}
-	return nil
-}
-
-// sendWindow sends msgs in one system call and waits for the ack of each,
-// storing each outcome in results at its request's position.
-//
-// The kernel handles the requests of one sendmsg in order, before the call
-// returns, and acks each; but it skips the ack of a request whose handler
-// returns EINTR, taking it for a dump that has started (netlink_rcv_skb).
-// IPVS does that when it stops a sync daemon whose thread had not run yet,
-// which is then stopped all the same. So a no-op that is always acked ends
-// every window: once its ack is in, a request without one has succeeded.
-func (c *client) sendWindow(msgs []netlink.Message, ops []Op, results []error) error {
-	barrier := netlink.Message{Header: netlink.Header{Type: netlink.Noop, Flags: netlink.Request | netlink.Acknowledge}}
-	// The full slice expression makes append copy: msgs shares its array
-	// with the next window.
-	sent := append(msgs[:len(msgs):len(msgs)], barrier)
-	first, err := c.s.send(sent)
-	if err != nil {
-		return fmt.Errorf("ipvs: send batch: %w", err)
-	}
-	// position maps an ack's sequence number to its request; sequence
-	// numbers of one batch are consecutive (and may wrap). The barrier is
-	// at len(msgs).
-	position := func(seq uint32) (int, bool) {
-		return int(seq - first), seq-first < uint32(len(sent))
-	}
-
-	clear(results)
-	for done := false; !done; {
-		_, err := c.s.receive(func(m netlink.Message, errno error) {
-			if m.Header.Type != netlink.Error {
-				return // not an ack: nothing of ours
-			}
-			i, ok := position(m.Header.Sequence)
-			switch {
-			case !ok:
-			case i == len(msgs):
-				done = true
-			case errno != nil:
-				results[i] = &Error{Command: ops[i].Command, Err: errno}
-			}
-		})
-		if err != nil {
-			return fmt.Errorf("ipvs: receive acks: %w", err)
-		}
-	}
-	return nil
 }

@@ -34,3 +34,9 @@ func (*client) Timeouts() (Timeouts, error)             { return Timeouts{}, err
 func (*client) Daemons() ([]Daemon, error)              { return nil, errUnsupported }
 func (*client) write(Op) error                          { return errUnsupported }
 func (*client) apply([]Op, func(int, error) bool) error { return errUnsupported }
+
+type writer struct{}
+
+func (*client) newWriter(func(int, error) bool) *writer { return &writer{} }
+func (*writer) write(Op) error                          { return errUnsupported }
+func (*writer) flush() error                            { return errUnsupported }

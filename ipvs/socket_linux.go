@@ -27,11 +27,10 @@ type socket struct {
 	nl  *netlink.Conn
 	raw syscall.RawConn // nil: nl does the I/O
 	seq uint32          // the last sequence number sent on raw
-	out []byte          // the requests being sent, reused
 	in  []byte          // the datagram being read, reused
 
 	// What a read request (client.exchange) is built and read with.
-	request [1]netlink.Message
+	out     []byte
 	encoder attributeEncoder
 	decoder attributeDecoder
 }
@@ -48,32 +47,17 @@ func newSocket(nl *netlink.Conn, receiveSize int) *socket {
 	return s
 }
 
-// send sends msgs in one system call, numbered in order, and returns the
-// number of the first.
-func (s *socket) send(msgs []netlink.Message) (uint32, error) {
+// send sends b, whole requests encoded one after another, in one system
+// call, numbering them in order, and returns the number of the first.
+func (s *socket) send(b []byte) (uint32, error) {
 	if s.raw == nil {
-		sent, err := s.nl.SendMessages(msgs)
-		if err != nil {
-			return 0, err
-		}
-		return sent[0].Header.Sequence, nil
+		return s.sendConn(b)
 	}
 	first := s.seq + 1
-	b := s.out[:0]
-	for i := range msgs {
+	for off := 0; off+unix.NLMSG_HDRLEN <= len(b); off += nlmsgAlign(int(binary.NativeEndian.Uint32(b[off:]))) {
 		s.seq++
-		m := &msgs[i]
-		b = binary.NativeEndian.AppendUint32(b, uint32(unix.NLMSG_HDRLEN+len(m.Data)))
-		b = binary.NativeEndian.AppendUint16(b, uint16(m.Header.Type))
-		b = binary.NativeEndian.AppendUint16(b, uint16(m.Header.Flags))
-		b = binary.NativeEndian.AppendUint32(b, s.seq)
-		b = binary.NativeEndian.AppendUint32(b, 0) // the kernel's port
-		b = append(b, m.Data...)
-		for len(b)%unix.NLMSG_ALIGNTO != 0 {
-			b = append(b, 0)
-		}
+		binary.NativeEndian.PutUint32(b[off+8:], s.seq)
 	}
-	s.out = b
 	var err error
 	if werr := s.raw.Write(func(fd uintptr) bool {
 		err = unix.Sendto(int(fd), b, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK})
@@ -85,6 +69,27 @@ func (s *socket) send(msgs []netlink.Message) (uint32, error) {
 		return 0, fmt.Errorf("sendto: %w", err)
 	}
 	return first, nil
+}
+
+// sendConn sends b through netlink.Conn, which numbers the requests.
+func (s *socket) sendConn(b []byte) (uint32, error) {
+	var msgs []netlink.Message
+	for off := 0; off+unix.NLMSG_HDRLEN <= len(b); {
+		n := int(binary.NativeEndian.Uint32(b[off:]))
+		msgs = append(msgs, netlink.Message{
+			Header: netlink.Header{
+				Type:  netlink.HeaderType(binary.NativeEndian.Uint16(b[off+4:])),
+				Flags: netlink.HeaderFlags(binary.NativeEndian.Uint16(b[off+6:])),
+			},
+			Data: b[off+unix.NLMSG_HDRLEN : off+n],
+		})
+		off += nlmsgAlign(n)
+	}
+	sent, err := s.nl.SendMessages(msgs)
+	if err != nil {
+		return 0, err
+	}
+	return sent[0].Header.Sequence, nil
 }
 
 // errShortMessage reports a datagram cut short or a message header that

@@ -294,7 +294,7 @@ func (k *Kernel) ipvsRcv(s *socket, h msgHeader, msg []byte) error {
 		return err
 	}
 	if replyCmd != 0 {
-		s.queue = append(s.queue, nlmsg(ipvsFamilyID, 0, h.seq, s.port, genlPayload(replyCmd, ipvsVersion, reply)))
+		s.unicast(nlmsg(ipvsFamilyID, 0, h.seq, s.port, genlPayload(replyCmd, ipvsVersion, reply)))
 	}
 	return nil
 }
@@ -323,7 +323,42 @@ func (k *Kernel) ack(s *socket, h msgHeader, msg []byte, err error) {
 		payload = append(payload, msg...)
 		payload = append(payload, make([]byte, align4(len(msg))-len(msg))...)
 	}
-	s.queue = append(s.queue, nlmsg(nlmsgError, flags, h.seq, s.port, payload))
+	s.unicast(nlmsg(nlmsgError, flags, h.seq, s.port, payload))
+}
+
+// receiveBuffer is the default sk_rcvbuf of a netlink socket
+// (net.core.rmem_default, 212992 bytes).
+const receiveBuffer = 212992
+
+// unicast queues an answer as netlink_unicast does for the kernel, without
+// blocking: when the datagrams already queued take more memory than the
+// receive buffer, the answer is dropped and the next read fails with
+// ENOBUFS (netlink_overrun), so that a client that lets too many answers
+// pile up loses some, as on a real socket. The caller holds k.mu.
+func (s *socket) unicast(datagram []byte) {
+	queued := 0
+	for _, d := range s.queue {
+		queued += truesize(len(d))
+	}
+	if queued > receiveBuffer {
+		if s.lost == nil {
+			s.lost = unix.ENOBUFS
+		}
+		return
+	}
+	s.queue = append(s.queue, datagram)
+}
+
+// truesize is the memory an skb of n bytes of data costs its socket on a
+// 64-bit 6.1 kernel: the data and struct skb_shared_info (320 bytes) in one
+// kmalloc block of a power-of-two size, and struct sk_buff (256 with its
+// alignment). A capped acknowledgement (36 bytes) costs 768.
+func truesize(n int) int {
+	block := 64
+	for block < (n+63)&^63+320 {
+		block *= 2
+	}
+	return block + 256
 }
 
 // chunk is the buffer a dump fills before it becomes one datagram.
