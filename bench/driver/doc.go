@@ -4,9 +4,11 @@
 // one boot:
 //
 //   - restore: ipvsadm -R of each rule set (package ruleset), ours -R, ours
-//     ipvsadm-restore --atomic, and the kernel floor (ipvs-floor); after
-//     each, the table is listed with the reference's -Sn and compared byte
-//     for byte with the one the reference's restore made;
+//     ipvsadm-restore --atomic, and the kernel floor twice: ipvs-floor,
+//     which asks for no ack of success as ours does, and ipvs-floor
+//     -acked, which acks every request as the reference does; after each,
+//     the table is listed with the reference's -Sn and compared byte for
+//     byte with the one the reference's restore made;
 //   - -Ln, -Sn and -Ln --stats of each set, the two outputs compared;
 //   - -C of each set;
 //   - one-shot latency: ipvsadm -a run as separate processes from a shell

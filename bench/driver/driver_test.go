@@ -14,9 +14,10 @@ import (
 )
 
 func TestRotatedStartsWithEachSideInTurn(t *testing.T) {
-	sides := []string{"reference", "ours", "atomic", "floor"}
+	// The restore row's sides.
+	sides := []string{"reference", "ours", "atomic", "floor", "floor, acked"}
 	first := map[string]int{}
-	for r := range 8 {
+	for r := range 10 {
 		got := rotated(sides, r)
 		if len(got) != len(sides) {
 			t.Fatalf("run %d: %v", r, got)
@@ -28,7 +29,7 @@ func TestRotatedStartsWithEachSideInTurn(t *testing.T) {
 	}
 	for _, s := range sides {
 		if first[s] != 2 {
-			t.Errorf("%s first in %d of 8 runs, want 2", s, first[s])
+			t.Errorf("%s first in %d of 10 runs, want 2", s, first[s])
 		}
 	}
 }

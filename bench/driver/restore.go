@@ -9,9 +9,11 @@ import (
 
 // restoreRow measures loading set s into the empty table of a fresh
 // namespace: the reference's ipvsadm -R, ours, ours ipvsadm-restore
-// --atomic and the kernel floor. After each run the reference lists the
-// table (-Sn, untimed) and the listing must be the one of the table the
-// reference's first restore made.
+// --atomic, the kernel floor of our protocol (no ack asked for success)
+// and that of the reference's (every request acked, ipvs-floor -acked).
+// After each run the reference lists the table (-Sn, untimed) and the
+// listing must be the one of the table the reference's first restore
+// made.
 func (b *bench) restoreRow(s ruleset.Set) error {
 	f, err := b.files(s)
 	if err != nil {
@@ -22,6 +24,7 @@ func (b *bench) restoreRow(s ruleset.Set) error {
 		{result.SideOurs, command{argv: []string{b.ours, "-R"}, stdin: f.rules}},
 		{result.SideAtomic, command{argv: []string{b.oursRestore, "--atomic"}, stdin: f.rules}},
 		{result.SideFloor, command{argv: []string{b.floor}, stdin: f.requests}},
+		{result.SideFloorAcked, command{argv: []string{b.floor, "-acked"}, stdin: f.requests}},
 	}
 	row := newRow(result.BlockRestore, "-R", s, sides)
 	var want []byte

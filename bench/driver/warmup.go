@@ -29,6 +29,7 @@ func (b *bench) warmUp() error {
 			{argv: []string{b.ours, "-a", "-t", "10.0.0.1:80", "-r", "10.200.0.1:8080", "-m"}}},
 		{{argv: []string{b.oursRestore, "--atomic"}, stdin: f.rules}},
 		{{argv: []string{b.floor}, stdin: f.requests}},
+		{{argv: []string{b.floor, "-acked"}, stdin: f.requests}},
 	}
 	for _, cmds := range runs {
 		err := b.inNamespace(func() error {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/binary"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -12,16 +13,18 @@ import (
 )
 
 const (
-	// batchBytes bounds one sendmsg: the kernel handles a batch's requests
-	// one after another within the call.
+	// batchBytes bounds the requests of one sendmsg: the kernel handles a
+	// batch's requests one after another within the call.
 	batchBytes = 64 << 10
-	// receiveBufferBytes must hold every ack of a batch at once, or the
-	// kernel drops acks (ENOBUFS): each success ack is a small skb that
-	// costs the socket about 768 bytes, and a 64 KiB batch holds up to
-	// about 630 requests, more than the default 208 KiB can take.
-	receiveBufferBytes = 4 << 20
-	// readBytes is the buffer of one recvfrom: a 64 KiB batch's acks
-	// arrive in a few reads.
+	// ackedReceiveBufferBytes must hold every ack of a batch at once when
+	// each request asks for one (-acked), or the kernel drops acks
+	// (ENOBUFS): each success ack is a small skb that costs the socket
+	// about 768 bytes, and a 64 KiB batch holds up to about 630 requests,
+	// more than the default 208 KiB can take. Without -acked a batch gets
+	// one ack and the default is plenty.
+	ackedReceiveBufferBytes = 4 << 20
+	// readBytes is the buffer of one recvfrom: with -acked, a 64 KiB
+	// batch's acks arrive in a few reads.
 	readBytes = 64 << 10
 )
 
@@ -33,6 +36,11 @@ func main() {
 }
 
 func run() error {
+	acked := flag.Bool("acked", false, "ask for an ack of every request and read each, as ipvsadm 1.31 does")
+	flag.Parse()
+	if flag.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q", flag.Arg(0))
+	}
 	msgs, err := io.ReadAll(os.Stdin)
 	if err != nil {
 		return err
@@ -40,6 +48,11 @@ func run() error {
 	lens, err := ipvsmsg.Split(msgs)
 	if err != nil {
 		return err
+	}
+	if *acked {
+		if _, err := ipvsmsg.RequestAcks(msgs); err != nil {
+			return err
+		}
 	}
 	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_GENERIC)
 	if err != nil {
@@ -49,9 +62,11 @@ func run() error {
 	if err := unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
 		return fmt.Errorf("bind: %w", err)
 	}
-	// SO_RCVBUFFORCE passes rmem_max; we run as root.
-	if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, receiveBufferBytes); err != nil {
-		return fmt.Errorf("SO_RCVBUFFORCE: %w", err)
+	if *acked {
+		// SO_RCVBUFFORCE passes rmem_max; we run as root.
+		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, ackedReceiveBufferBytes); err != nil {
+			return fmt.Errorf("SO_RCVBUFFORCE: %w", err)
+		}
 	}
 	family, err := resolveFamily(fd, "IPVS")
 	if err != nil {
@@ -61,17 +76,28 @@ func run() error {
 		return err
 	}
 	buf := make([]byte, readBytes)
+	noop := make([]byte, 0, unix.NLMSG_HDRLEN)
 	kernel := &unix.SockaddrNetlink{Family: unix.AF_NETLINK}
-	for off, i := 0, 0; i < len(lens); {
+	for off, i, k := 0, 0, 0; i < len(lens); k++ {
 		end, n := off, 0
 		for i+n < len(lens) && (n == 0 || end+lens[i+n]-off <= batchBytes) {
 			end += lens[i+n]
 			n++
 		}
-		if err := unix.Sendto(fd, msgs[off:end], 0, kernel); err != nil {
+		batch := [][]byte{msgs[off:end]}
+		// last is the sequence number whose ack ends the batch: the last
+		// request's when every request asks for one (the kernel answers
+		// in order), else the no-op's, numbered after every request (the
+		// file numbers them from 1).
+		last := binary.NativeEndian.Uint32(msgs[end-lens[i+n-1]+8:])
+		if !*acked {
+			last = uint32(len(lens) + 1 + k)
+			batch = append(batch, ipvsmsg.AppendNoop(noop[:0], last))
+		}
+		if _, err := unix.SendmsgBuffers(fd, batch, nil, kernel, 0); err != nil {
 			return fmt.Errorf("send requests %d to %d: %w", i+1, i+n, err)
 		}
-		if err := readAcks(fd, buf, n); err != nil {
+		if err := readAcks(fd, buf, last); err != nil {
 			return fmt.Errorf("requests %d to %d: %w", i+1, i+n, err)
 		}
 		off, i = end, i+n
@@ -79,10 +105,10 @@ func run() error {
 	return nil
 }
 
-// readAcks reads until n acks (NLMSG_ERROR messages) are in, each with
-// error 0.
-func readAcks(fd int, buf []byte, n int) error {
-	for n > 0 {
+// readAcks reads the answers to a batch until the ack of sequence number
+// last; any answer that is an error fails it.
+func readAcks(fd int, buf []byte, last uint32) error {
+	for {
 		r, _, err := unix.Recvfrom(fd, buf, 0)
 		if err != nil {
 			return fmt.Errorf("receive acks: %w", err)
@@ -96,15 +122,17 @@ func readAcks(fd int, buf []byte, n int) error {
 				if l < unix.NLMSG_HDRLEN+4 {
 					return fmt.Errorf("short ack")
 				}
+				seq := binary.NativeEndian.Uint32(b[8:])
 				if e := int32(binary.NativeEndian.Uint32(b[unix.NLMSG_HDRLEN:])); e != 0 {
-					return fmt.Errorf("request seq %d: %w", binary.NativeEndian.Uint32(b[8:]), unix.Errno(-e))
+					return fmt.Errorf("request seq %d: %w", seq, unix.Errno(-e))
 				}
-				n--
+				if seq == last {
+					return nil
+				}
 			}
 			b = b[min((l+3)&^3, len(b)):]
 		}
 	}
-	return nil
 }
 
 // resolveFamily asks the generic netlink controller for the id of family

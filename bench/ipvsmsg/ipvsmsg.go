@@ -43,13 +43,15 @@ const (
 	nlaFNested  = 0x8000
 	nlmFRequest = 0x1
 	nlmFAck     = 0x4
+	nlmsgNoop   = 0x1 // NLMSG_NOOP
 
-	headerLen = 16 + 4 // struct nlmsghdr + struct genlmsghdr
+	nlmsgHdrLen = 16              // struct nlmsghdr
+	headerLen   = nlmsgHdrLen + 4 // and struct genlmsghdr
 )
 
 // FamilyPlaceholder is the nlmsg_type of every message in a file until
 // SetFamily replaces it with the IPVS family's id (ids of dynamic
-// families start at GENL_MIN_ID, 16; 0 is NLMSG_NOOP and never one).
+// families start at GENL_MIN_ID, 16; 0 is never one).
 const FamilyPlaceholder = 0
 
 // AppendRestore appends the requests that load set s into an empty table,
@@ -116,11 +118,13 @@ func appendServiceKey(b []byte, svc ruleset.Service) []byte {
 }
 
 // appendHeader appends struct nlmsghdr (its length filled in by
-// endMessage) and struct genlmsghdr.
+// endMessage) and struct genlmsghdr. The request asks for no ack: the
+// kernel answers it only if it fails (netlink_rcv_skb), as our ipvs
+// package sends them; RequestAcks makes it ask.
 func appendHeader(b []byte, seq uint32, cmd uint8) []byte {
 	b = binary.NativeEndian.AppendUint32(b, 0) // nlmsg_len
 	b = binary.NativeEndian.AppendUint16(b, FamilyPlaceholder)
-	b = binary.NativeEndian.AppendUint16(b, nlmFRequest|nlmFAck)
+	b = binary.NativeEndian.AppendUint16(b, nlmFRequest)
 	b = binary.NativeEndian.AppendUint32(b, seq)
 	b = binary.NativeEndian.AppendUint32(b, 0) // nlmsg_pid: the kernel
 	return append(b, cmd, genlVersion, 0, 0)
@@ -157,17 +161,47 @@ func addr16(a netip.Addr) []byte {
 	return b
 }
 
+// AppendNoop appends the no-op that ends a batch of requests that ask for
+// no ack: a bare struct nlmsghdr of type NLMSG_NOOP with
+// NLM_F_REQUEST|NLM_F_ACK. The kernel handles the messages of one sendmsg
+// in order and acks the no-op (an NLMSG_ERROR of error 0 with its
+// sequence number) after the last of them, so once that ack is in, every
+// request before it that had no error answer has succeeded.
+func AppendNoop(b []byte, seq uint32) []byte {
+	b = binary.NativeEndian.AppendUint32(b, nlmsgHdrLen)
+	b = binary.NativeEndian.AppendUint16(b, nlmsgNoop)
+	b = binary.NativeEndian.AppendUint16(b, nlmFRequest|nlmFAck)
+	b = binary.NativeEndian.AppendUint32(b, seq)
+	return binary.NativeEndian.AppendUint32(b, 0) // nlmsg_pid: the kernel
+}
+
 // SetFamily writes family into the nlmsg_type of every message of b and
 // returns how many there are. It fails on a buffer that is not whole
 // messages.
 func SetFamily(b []byte, family uint16) (int, error) {
+	return eachMessage(b, func(m []byte) { binary.NativeEndian.PutUint16(m[4:], family) })
+}
+
+// RequestAcks sets NLM_F_ACK in every message of b, which makes them the
+// requests ipvsadm 1.31 sends (it asks for an ack of each and reads it
+// before the next), and returns how many there are. It fails on a buffer
+// that is not whole messages.
+func RequestAcks(b []byte) (int, error) {
+	return eachMessage(b, func(m []byte) {
+		binary.NativeEndian.PutUint16(m[6:], binary.NativeEndian.Uint16(m[6:])|nlmFAck)
+	})
+}
+
+// eachMessage calls fn with every message of b, in order, and returns how
+// many there are; it stops at the first that is not whole.
+func eachMessage(b []byte, fn func(m []byte)) (int, error) {
 	n := 0
 	for off := 0; off < len(b); n++ {
 		l, err := messageLen(b[off:])
 		if err != nil {
 			return n, fmt.Errorf("message %d at byte %d: %w", n+1, off, err)
 		}
-		binary.NativeEndian.PutUint16(b[off+4:], family)
+		fn(b[off : off+l])
 		off += l
 	}
 	return n, nil

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/lvsgo/ipvsadm/bench/ruleset"
 )
 
@@ -14,7 +16,7 @@ import (
 var wantService = []byte{
 	104, 0, 0, 0, // nlmsg_len
 	0, 0, // nlmsg_type: FamilyPlaceholder
-	5, 0, // NLM_F_REQUEST|NLM_F_ACK
+	1, 0, // NLM_F_REQUEST: no ack asked for
 	7, 0, 0, 0, // seq
 	0, 0, 0, 0, // pid
 	1, 1, 0, 0, // IPVS_CMD_NEW_SERVICE, version 1
@@ -32,7 +34,7 @@ var wantService = []byte{
 var wantDest = []byte{
 	140, 0, 0, 0,
 	0, 0,
-	5, 0,
+	1, 0, // NLM_F_REQUEST
 	8, 0, 0, 0,
 	0, 0, 0, 0,
 	5, 1, 0, 0, // IPVS_CMD_NEW_DEST, version 1
@@ -103,5 +105,66 @@ func TestSetFamilyPatchesEveryMessage(t *testing.T) {
 	}
 	if _, err := SetFamily(b[:len(b)-1], 0x2a); err == nil {
 		t.Error("SetFamily of a truncated buffer: no error")
+	}
+}
+
+// withFlags is msg with its nlmsg_flags set to flags.
+func withFlags(msg []byte, flags byte) []byte {
+	m := bytes.Clone(msg)
+	m[6], m[7] = flags, 0
+	return m
+}
+
+func TestRequestAcksAsksForAnAckOfEveryRequest(t *testing.T) {
+	s := ruleset.Set{Services: 1, DestsPerService: 1}
+	b, _ := AppendRestore(nil, s, 7)
+	n, err := RequestAcks(b)
+	if err != nil || n != 2 {
+		t.Fatalf("RequestAcks = %d, %v; want 2 messages", n, err)
+	}
+	// 5: NLM_F_REQUEST|NLM_F_ACK, as ipvsadm 1.31 sends them; nothing
+	// else changes.
+	want := append(withFlags(wantService, 5), withFlags(wantDest, 5)...)
+	if diff := cmp.Diff(want, b); diff != "" {
+		t.Errorf("requests (-want +got):\n%s", diff)
+	}
+	if _, err := RequestAcks(b[:len(b)-1]); err == nil {
+		t.Error("RequestAcks of a truncated buffer: no error")
+	}
+}
+
+func TestAppendNoopBytes(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		b    []byte
+		seq  uint32
+		want []byte
+	}{{
+		name: "alone",
+		seq:  0x01020304,
+		want: []byte{
+			16, 0, 0, 0, // nlmsg_len: the header alone
+			1, 0, // NLMSG_NOOP
+			5, 0, // NLM_F_REQUEST|NLM_F_ACK
+			4, 3, 2, 1, // seq
+			0, 0, 0, 0, // pid
+		},
+	}, {
+		name: "after a request",
+		b:    wantDest,
+		seq:  9,
+		want: append(bytes.Clone(wantDest),
+			16, 0, 0, 0,
+			1, 0,
+			5, 0,
+			9, 0, 0, 0,
+			0, 0, 0, 0),
+	}} {
+		t.Run(c.name, func(t *testing.T) {
+			got := AppendNoop(bytes.Clone(c.b), c.seq)
+			if diff := cmp.Diff(c.want, got); diff != "" {
+				t.Errorf("AppendNoop (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

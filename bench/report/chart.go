@@ -45,6 +45,9 @@ var sideStyle = map[string]struct{ label, color, dash string }{
 	result.SideOurs:      {"ours", "#1f66b4", ""},
 	result.SideAtomic:    {"ours --atomic", "#2ca02c", "6 3"},
 	result.SideFloor:     {"kernel floor", "#7f7f7f", "2 3"},
+	// Dotted like the floor, a floor too; the reference's color, whose
+	// protocol it is.
+	result.SideFloorAcked: {"kernel floor, acked (as 1.31)", "#e6a09a", "2 3"},
 }
 
 // seriesOf collects, for each of sides, the medians of the rows of block
@@ -84,7 +87,7 @@ func writeChart(w io.Writer, run *result.Run) error {
 <text x="%d" y="40" text-anchor="middle" fill="#555">%s</text>
 `, chartWidth/2, chartWidth/2, esc(subtitle))
 	panel(&b, 0, "Restore into an empty table (-R)",
-		seriesOf(run, result.BlockRestore, "-R", result.SideReference, result.SideOurs, result.SideAtomic, result.SideFloor))
+		seriesOf(run, result.BlockRestore, "-R", result.SideReference, result.SideOurs, result.SideAtomic, result.SideFloor, result.SideFloorAcked))
 	panel(&b, panelWidth, "Listing (-Ln)",
 		seriesOf(run, result.BlockList, "-Ln", result.SideReference, result.SideOurs))
 	b.WriteString("</svg>\n")

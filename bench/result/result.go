@@ -22,7 +22,12 @@ const (
 	SideReference = "reference"
 	SideOurs      = "ours"
 	SideAtomic    = "ours --atomic"
-	SideFloor     = "floor"
+	// SideFloor is the kernel floor of our protocol: requests that ask
+	// for no ack, each batch ended by a no-op that does (bench/floor).
+	SideFloor = "floor"
+	// SideFloorAcked is the kernel floor of ipvsadm 1.31's protocol:
+	// every request acked, every ack read (ipvs-floor -acked).
+	SideFloorAcked = "floor, acked"
 )
 
 // Units of a side's values.

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 func TestMedian(t *testing.T) {
@@ -41,17 +43,50 @@ func TestRatioNeedsBothSides(t *testing.T) {
 	}
 }
 
-func TestTextRowLeavesMissingSidesBlank(t *testing.T) {
-	r := Row{Name: "-Ln", Set: "1,000 × 4", Sides: []Side{
-		{Name: SideReference, Unit: Seconds, Median: 0.5}, {Name: SideOurs, Unit: Seconds, Median: 0.25}}}
-	var b bytes.Buffer
-	WriteTextRow(&b, &r)
-	got := strings.Fields(b.String())
-	want := []string{"-Ln", "1,000", "×", "4", "0.500", "s", "0.250", "s", "0.50"}
-	if strings.Join(got, " ") != strings.Join(want, " ") {
-		t.Errorf("row %q, want fields %q", b.String(), want)
+func TestTextRow(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		row  Row
+		want []string // fields of the line
+	}{{
+		name: "a listing leaves the missing sides blank",
+		row: Row{Name: "-Ln", Set: "1,000 × 4", Sides: []Side{
+			{Name: SideReference, Unit: Seconds, Median: 0.5}, {Name: SideOurs, Unit: Seconds, Median: 0.25}}},
+		want: []string{"-Ln", "1,000", "×", "4", "0.500", "s", "0.250", "s", "0.50"},
+	}, {
+		name: "a restore has both floors",
+		row: Row{Name: "-R", Set: "1,000 × 4", Sides: []Side{
+			{Name: SideReference, Unit: Seconds, Median: 2},
+			{Name: SideOurs, Unit: Seconds, Median: 0.3},
+			{Name: SideAtomic, Unit: Seconds, Median: 0.2},
+			{Name: SideFloor, Unit: Seconds, Median: 0.25},
+			{Name: SideFloorAcked, Unit: Seconds, Median: 0.4}}},
+		// ours/reference 0.15, --atomic 0.10; ours/floor 1.20, --atomic
+		// 0.80; floor acked 0.400 s, ours/acked floor 0.75.
+		want: []string{"-R", "1,000", "×", "4", "2.000", "s", "0.300", "s", "0.15", "0.200", "s", "0.10",
+			"0.250", "s", "1.20", "0.80", "0.400", "s", "0.75"},
+	}} {
+		t.Run(c.name, func(t *testing.T) {
+			var b bytes.Buffer
+			WriteTextRow(&b, &c.row)
+			if diff := cmp.Diff(c.want, strings.Fields(b.String())); diff != "" {
+				t.Errorf("row %q: fields (-want +got):\n%s", b.String(), diff)
+			}
+		})
 	}
-	if FormatValue(12345.4, KiB) != "12,345 KiB" {
-		t.Errorf("FormatValue KiB = %q", FormatValue(12345.4, KiB))
+}
+
+func TestTextHeaderNamesEveryColumn(t *testing.T) {
+	var b bytes.Buffer
+	WriteTextHeader(&b)
+	want := []string{"ROW", "REFERENCE", "OURS", "RATIO", "--ATOMIC", "RATIO", "FLOOR", "OURS/FL", "ATOM/FL", "ACKED", "FLOOR", "OURS/AFL"}
+	if diff := cmp.Diff(want, strings.Fields(b.String())); diff != "" {
+		t.Errorf("header (-want +got):\n%s", diff)
+	}
+}
+
+func TestFormatValue(t *testing.T) {
+	if got := FormatValue(12345.4, KiB); got != "12,345 KiB" {
+		t.Errorf("FormatValue KiB = %q", got)
 	}
 }

@@ -10,14 +10,15 @@ import (
 )
 
 // The plain-text table the driver prints as it goes and the report prints
-// at the end: one line per row, medians, and the ratios the targets are
-// set on.
+// at the end: one line per row, medians, the ratios the targets are set
+// on, and ours against the floor of ipvsadm 1.31's acked protocol (no
+// target: what ours saves the kernel by asking for fewer acks).
 
-const textFormat = "%-30s %12s %12s %6s %12s %6s %12s %8s %8s\n"
+const textFormat = "%-30s %12s %12s %6s %12s %6s %12s %8s %8s %12s %8s\n"
 
 // WriteTextHeader writes the column names.
 func WriteTextHeader(w io.Writer) {
-	fmt.Fprintf(w, textFormat, "ROW", "REFERENCE", "OURS", "RATIO", "--ATOMIC", "RATIO", "FLOOR", "OURS/FL", "ATOM/FL")
+	fmt.Fprintf(w, textFormat, "ROW", "REFERENCE", "OURS", "RATIO", "--ATOMIC", "RATIO", "FLOOR", "OURS/FL", "ATOM/FL", "ACKED FLOOR", "OURS/AFL")
 }
 
 // WriteTextRow writes one row: a side a row lacks is left blank.
@@ -31,7 +32,8 @@ func WriteTextRow(w io.Writer, r *Row) {
 	fmt.Fprintf(w, textFormat, r.Title(),
 		r.median(SideReference), r.median(SideOurs), ratio(SideOurs, SideReference),
 		r.median(SideAtomic), ratio(SideAtomic, SideReference),
-		r.median(SideFloor), ratio(SideOurs, SideFloor), ratio(SideAtomic, SideFloor))
+		r.median(SideFloor), ratio(SideOurs, SideFloor), ratio(SideAtomic, SideFloor),
+		r.median(SideFloorAcked), ratio(SideOurs, SideFloorAcked))
 }
 
 // Title names the row in tables: "-R 1,000 × 4".
