@@ -1,6 +1,7 @@
 package compat
 
 import (
+	"math/bits"
 	"strings"
 	"time"
 
@@ -45,10 +46,48 @@ type optionSpec struct {
 	kind  optionKind
 	cmd   commandKind // for kindCommand
 	bit   optionBit   // for kindOption
-	// handle processes the option's argument; its result is a fail()
-	// message, or "".
-	handle func(p *parser, arg string, hasArg bool) string
+	// act is what the option does with its argument, if anything.
+	act action
 }
+
+// An action is what an option does beyond its bit, as the case of
+// ipvsadm's process_options switch for it. It is a value and not a
+// function so that the parser is never passed through a function value:
+// the compiler would then move the parser, and the request it fills, to
+// the heap, and a restore parses every line.
+type action uint8
+
+const (
+	actNone action = iota
+	actTCPService
+	actUDPService
+	actSCTPService
+	actFwmarkService
+	actScheduler
+	actPersistent
+	actNetmask
+	actRealServer
+	actMasquerading
+	actIPIP
+	actGatewaying
+	actWeight
+	actUThreshold
+	actLThreshold
+	actMcastInterface
+	actSyncID
+	actIPv6
+	actOnePacket
+	actPE
+	actSchedFlags
+	actMcastGroup
+	actMcastPort
+	actMcastTTL
+	actSyncMaxlen
+	actTunType
+	actTunPort
+	actTunCsum
+	actTunRemCsum
+)
 
 // optionTable is ipvsadm's popt table, in its order (popt returns the first
 // match, which only matters for the two entries named "list").
@@ -70,31 +109,25 @@ var optionTable = [...]optionSpec{
 	{long: "save", short: 'S', kind: kindCommand, cmd: cmdSave},
 	{long: "start-daemon", arg: argRequired, kind: kindCommand, cmd: cmdStartDaemon},
 	{long: "stop-daemon", arg: argRequired, kind: kindCommand, cmd: cmdStopDaemon},
-	{long: "tcp-service", short: 't', arg: argRequired, bit: optServiceAddress,
-		handle: func(p *parser, arg string, _ bool) string { return p.addressService(ipvs.TCP, arg) }},
-	{long: "udp-service", short: 'u', arg: argRequired, bit: optServiceAddress,
-		handle: func(p *parser, arg string, _ bool) string { return p.addressService(ipvs.UDP, arg) }},
-	{long: "sctp-service", arg: argRequired, bit: optServiceAddress,
-		handle: func(p *parser, arg string, _ bool) string { return p.addressService(ipvs.SCTP, arg) }},
-	{long: "fwmark-service", short: 'f', arg: argRequired, bit: optServiceAddress, handle: (*parser).fwmarkService},
-	{long: "scheduler", short: 's', arg: argRequired, bit: optScheduler, handle: (*parser).scheduler},
-	{long: "persistent", short: 'p', arg: argOptional, bit: optPersistent, handle: (*parser).persistent},
-	{long: "netmask", short: 'M', arg: argRequired, bit: optNetmask, handle: (*parser).netmask},
-	{long: "real-server", short: 'r', arg: argRequired, bit: optRealServer, handle: (*parser).realServer},
-	{long: "masquerading", short: 'm', bit: optForwardingMethod,
-		handle: func(p *parser, _ string, _ bool) string { return p.forwarding(ipvs.Masquerade) }},
-	{long: "ipip", short: 'i', bit: optForwardingMethod,
-		handle: func(p *parser, _ string, _ bool) string { return p.forwarding(ipvs.Tunnel) }},
-	{long: "gatewaying", short: 'g', bit: optForwardingMethod,
-		handle: func(p *parser, _ string, _ bool) string { return p.forwarding(ipvs.Route) }},
-	{long: "weight", short: 'w', arg: argRequired, bit: optWeight, handle: (*parser).weight},
-	{long: "u-threshold", short: 'x', arg: argRequired, bit: optUThreshold, handle: (*parser).upperThreshold},
-	{long: "l-threshold", short: 'y', arg: argRequired, bit: optLThreshold, handle: (*parser).lowerThreshold},
+	{long: "tcp-service", short: 't', arg: argRequired, bit: optServiceAddress, act: actTCPService},
+	{long: "udp-service", short: 'u', arg: argRequired, bit: optServiceAddress, act: actUDPService},
+	{long: "sctp-service", arg: argRequired, bit: optServiceAddress, act: actSCTPService},
+	{long: "fwmark-service", short: 'f', arg: argRequired, bit: optServiceAddress, act: actFwmarkService},
+	{long: "scheduler", short: 's', arg: argRequired, bit: optScheduler, act: actScheduler},
+	{long: "persistent", short: 'p', arg: argOptional, bit: optPersistent, act: actPersistent},
+	{long: "netmask", short: 'M', arg: argRequired, bit: optNetmask, act: actNetmask},
+	{long: "real-server", short: 'r', arg: argRequired, bit: optRealServer, act: actRealServer},
+	{long: "masquerading", short: 'm', bit: optForwardingMethod, act: actMasquerading},
+	{long: "ipip", short: 'i', bit: optForwardingMethod, act: actIPIP},
+	{long: "gatewaying", short: 'g', bit: optForwardingMethod, act: actGatewaying},
+	{long: "weight", short: 'w', arg: argRequired, bit: optWeight, act: actWeight},
+	{long: "u-threshold", short: 'x', arg: argRequired, bit: optUThreshold, act: actUThreshold},
+	{long: "l-threshold", short: 'y', arg: argRequired, bit: optLThreshold, act: actLThreshold},
 	{long: "numeric", short: 'n', bit: optNumeric},
 	{long: "connection", short: 'c', bit: optConnection},
-	{long: "mcast-interface", arg: argRequired, bit: optMcastInterface, handle: (*parser).mcastInterface},
+	{long: "mcast-interface", arg: argRequired, bit: optMcastInterface, act: actMcastInterface},
 	// --syncid has no short form: ipvsadm's 'I' is only its popt value.
-	{long: "syncid", arg: argRequired, bit: optSyncID, handle: (*parser).syncID},
+	{long: "syncid", arg: argRequired, bit: optSyncID, act: actSyncID},
 	{long: "timeout", bit: optTimeout},
 	{long: "daemon", bit: optDaemon},
 	{long: "stats", bit: optStats},
@@ -105,41 +138,43 @@ var optionTable = [...]optionSpec{
 	// --sort does nothing, for backwards compatibility.
 	{long: "sort", kind: kindPlain},
 	{long: "exact", short: 'X', bit: optExact},
-	{long: "ipv6", short: '6', kind: kindPlain, handle: (*parser).ipv6},
-	{long: "ops", short: 'o', bit: optOps, handle: (*parser).onePacket},
-	{long: "pe", arg: argRequired, bit: optPE, handle: (*parser).persistenceEngine},
-	{long: "sched-flags", short: 'b', arg: argRequired, bit: optSchedFlags, handle: (*parser).schedFlags},
-	{long: "mcast-group", arg: argRequired, bit: optMcastGroup, handle: (*parser).mcastGroup},
-	{long: "mcast-port", arg: argRequired, bit: optMcastPort, handle: (*parser).mcastPort},
-	{long: "mcast-ttl", arg: argRequired, bit: optMcastTTL, handle: (*parser).mcastTTL},
-	{long: "sync-maxlen", arg: argRequired, bit: optSyncMaxlen, handle: (*parser).syncMaxlen},
+	{long: "ipv6", short: '6', kind: kindPlain, act: actIPv6},
+	{long: "ops", short: 'o', bit: optOps, act: actOnePacket},
+	{long: "pe", arg: argRequired, bit: optPE, act: actPE},
+	{long: "sched-flags", short: 'b', arg: argRequired, bit: optSchedFlags, act: actSchedFlags},
+	{long: "mcast-group", arg: argRequired, bit: optMcastGroup, act: actMcastGroup},
+	{long: "mcast-port", arg: argRequired, bit: optMcastPort, act: actMcastPort},
+	{long: "mcast-ttl", arg: argRequired, bit: optMcastTTL, act: actMcastTTL},
+	{long: "sync-maxlen", arg: argRequired, bit: optSyncMaxlen, act: actSyncMaxlen},
 	{long: "tun-info", bit: optTunInfo},
-	{long: "tun-type", arg: argRequired, bit: optTunType, handle: (*parser).tunnelType},
-	{long: "tun-port", arg: argRequired, bit: optTunPort, handle: (*parser).tunnelPort},
+	{long: "tun-type", arg: argRequired, bit: optTunType, act: actTunType},
+	{long: "tun-port", arg: argRequired, bit: optTunPort, act: actTunPort},
 	{long: "tun-nocsum", bit: optTunNoCsum},
-	{long: "tun-csum", bit: optTunCsum,
-		handle: func(p *parser, _ string, _ bool) string { return p.tunnelFlag(ipvs.TunnelChecksum) }},
-	{long: "tun-remcsum", bit: optTunRemCsum,
-		handle: func(p *parser, _ string, _ bool) string { return p.tunnelFlag(ipvs.TunnelRemoteChecksum) }},
+	{long: "tun-csum", bit: optTunCsum, act: actTunCsum},
+	{long: "tun-remcsum", bit: optTunRemCsum, act: actTunRemCsum},
 }
 
-func findLongOption(name string) *optionSpec {
+// longOptions and shortOptions index optionTable by name and by letter,
+// the first entry winning as in popt's search, so that a restore does not
+// walk the table for every option of every line.
+var longOptions = func() map[string]*optionSpec {
+	m := make(map[string]*optionSpec, len(optionTable))
 	for i := range optionTable {
-		if optionTable[i].long == name {
-			return &optionTable[i]
+		if _, ok := m[optionTable[i].long]; !ok {
+			m[optionTable[i].long] = &optionTable[i]
 		}
 	}
-	return nil
-}
+	return m
+}()
 
-func findShortOption(c byte) *optionSpec {
+var shortOptions = func() (index [256]*optionSpec) {
 	for i := range optionTable {
-		if optionTable[i].short == c && c != 0 {
-			return &optionTable[i]
+		if c := optionTable[i].short; c != 0 && index[c] == nil {
+			index[c] = &optionTable[i]
 		}
 	}
-	return nil
-}
+	return index
+}()
 
 // A poptError is one of the errors of poptGetNextOpt ipvsadm can meet.
 type poptError int
@@ -176,6 +211,9 @@ type poptContext struct {
 	leftovers []string
 	// taken marks elements a "!#:+" in an option argument has used.
 	taken []bool
+	// bang is whether an element has a '!': without one, no option
+	// argument has a "!#:+" to expand.
+	bang bool
 }
 
 // nextOption returns the next option and its argument, or a nil spec at the
@@ -205,7 +243,7 @@ func (c *poptContext) nextOption() (spec *optionSpec, arg string, hasArg bool, e
 				if i := strings.IndexByte(name, '='); i >= 0 {
 					name, longArg, hasLongArg = name[:i], name[i+1:], true
 				}
-				if spec = findLongOption(name); spec == nil {
+				if spec = longOptions[name]; spec == nil {
 					return nil, "", false, poptUnknownOption
 				}
 				continue
@@ -215,7 +253,7 @@ func (c *poptContext) nextOption() (spec *optionSpec, arg string, hasArg bool, e
 			// -l -i -s t.
 			c.cluster = s[1:]
 		}
-		if spec = findShortOption(c.cluster[0]); spec == nil {
+		if spec = shortOptions[c.cluster[0]]; spec == nil {
 			c.cluster = ""
 			return nil, "", false, poptUnknownOption
 		}
@@ -259,7 +297,7 @@ func (c *poptContext) nextOption() (spec *optionSpec, arg string, hasArg bool, e
 // its end, and loops forever when it is not ("-s '!#:+' -p"); that case is
 // kept as it is here too.
 func (c *poptContext) expand(arg string) string {
-	if !strings.Contains(arg, "!#:+") {
+	if !c.bang || !strings.Contains(arg, "!#:+") {
 		return arg
 	}
 	for i := c.next; i < len(c.args); i++ {
@@ -307,9 +345,8 @@ const (
 )
 
 // A parser is ipvsadm's command entry while it is being parsed: the request
-// as far as the options so far have set it, filled in place (parseArgs
-// returns &p.req, so that a command line costs one allocation), and what
-// ipvsadm keeps beside it.
+// as far as the options so far have set it, and what ipvsadm keeps beside
+// it. It is meant to live on its caller's stack (see action).
 type parser struct {
 	req   request
 	names Names
@@ -330,57 +367,74 @@ type parser struct {
 // The request has every default applied: the scheduler wlc for -A and -E,
 // the netmask /32 or /128, persistence 360 s for a bare -p, weight 1,
 // forwarding -g, the real-server port forced to the service port for -g and
-// -i on -a and -e, the interface eth0 for --start-daemon.
+// -i on -a and -e, the interface eth0 for --start-daemon. It is the one
+// allocation of a command line that parses.
 func parseArgs(args []string, names Names) (*request, *exit) {
-	args = cStrings(args)
 	prog := ""
 	if len(args) > 0 {
-		prog = args[0]
+		prog, args = args[0], args[1:]
 	}
-	c := poptContext{args: args, next: 1}
-	p := &parser{names: names}
+	p := parser{names: names}
+	if ex := p.parse(prog, args); ex != nil {
+		return nil, ex
+	}
+	req := p.req
+	return &req, nil
+}
+
+// parse is parseArgs with the program name apart from the arguments: it
+// fills p.req, p being a new parser with its names. A caller that keeps p
+// on its stack, as ParseRule does for every restore line, parses a line
+// with no allocation and no copy of its tokens.
+func (p *parser) parse(prog string, args []string) *exit {
+	nul, bang := argsHave(args)
+	if nul {
+		args = cStrings(args)
+	}
+	c := poptContext{args: args, bang: bang}
 	p.req.command = cmdNone
 	p.req.service.Netmask = 0xffffffff
 	p.req.destination.Weight = 1
 	p.req.destination.Forwarding = ipvs.Route
 
-	// The first option must be a command (or -h, -v).
+	// The first option must be a command (or -h, -v). The program name is
+	// only in these messages, cut at a NUL as C sees it.
 	spec, arg, _, perr := c.nextOption()
 	if perr != poptOK || spec == nil {
-		return nil, tryHelp(prog)
+		return tryHelp(cutNUL(prog))
 	}
 	switch spec.kind {
 	case kindHelp:
-		return nil, &exit{stdout: usageText(prog)}
+		return &exit{stdout: usageText(cutNUL(prog))}
 	case kindVersion:
-		return nil, &exit{stdout: versionText}
+		return &exit{stdout: versionText}
 	case kindCommand:
 		if msg := p.command(spec.cmd, arg); msg != "" {
-			return nil, failure(msg)
+			return failure(msg)
 		}
 	default:
-		return nil, tryHelp(prog)
+		return tryHelp(cutNUL(prog))
 	}
 	if ex := p.options(&c); ex != nil {
-		return nil, ex
+		return ex
 	}
 	if msg := p.leftovers(&c); msg != "" {
-		return nil, failure(msg)
+		return failure(msg)
 	}
 	// -b is parsed after the loop, against the scheduler of the whole line,
 	// and before the legality check: "-L -b foo" is an invalid flag.
 	if p.schedFlagsArg != "" {
 		flags, msg := parseSchedFlags(p.req.service.Scheduler, p.schedFlagsArg)
 		if msg != "" {
-			return nil, failure(msg)
+			return failure(msg)
 		}
 		p.req.service.Flags = p.req.service.Flags&^(ipvs.FlagSched1|ipvs.FlagSched2|ipvs.FlagSched3) | flags
 	}
 	if msg := checkCommandOptions(p.req.command, p.req.options); msg != "" {
-		return nil, failure(msg)
+		return failure(msg)
 	}
 	if msg := p.check(); msg != "" {
-		return nil, failure(msg)
+		return failure(msg)
 	}
 
 	// Keep only what the command works on: no default netmask without a
@@ -395,7 +449,7 @@ func parseArgs(args []string, names Names) (*request, *exit) {
 	if req.command != cmdStartDaemon && req.command != cmdStopDaemon {
 		req.daemon = ipvs.Daemon{}
 	}
-	return req, nil
+	return nil
 }
 
 // command sets the command of the first option; the daemon commands check
@@ -442,10 +496,8 @@ func (p *parser) options(c *poptContext) *exit {
 			// specified" of ipvsadm is never reached.
 			return failure("invalid option `" + c.badOption() + "'")
 		}
-		if spec.handle != nil {
-			if msg := spec.handle(p, arg, hasArg); msg != "" {
-				return failure(msg)
-			}
+		if msg := p.act(spec.act, arg, hasArg); msg != "" {
+			return failure(msg)
 		}
 	}
 }
@@ -478,26 +530,37 @@ func (p *parser) leftovers(c *poptContext) string {
 	return ""
 }
 
+// argsHave reports whether the arguments have a NUL byte and a '!'. A
+// restore line has neither, and one look at its bytes saves cutting every
+// argument (cStrings) and searching every option argument for "!#:+".
+func argsHave(args []string) (nul, bang bool) {
+	for _, a := range args {
+		for i := 0; i < len(a); i++ {
+			// One comparison for the bytes that are neither.
+			if c := a[i]; c <= '!' {
+				nul = nul || c == 0
+				bang = bang || c == '!'
+			}
+		}
+	}
+	return nul, bang
+}
+
 // cStrings cuts every argument at its first NUL byte, as C sees it.
 func cStrings(args []string) []string {
-	cut := false
-	for _, a := range args {
-		if strings.IndexByte(a, 0) >= 0 {
-			cut = true
-			break
-		}
-	}
-	if !cut {
-		return args
-	}
 	c := make([]string, len(args))
 	for i, a := range args {
-		if j := strings.IndexByte(a, 0); j >= 0 {
-			a = a[:j]
-		}
-		c[i] = a
+		c[i] = cutNUL(a)
 	}
 	return c
+}
+
+// cutNUL cuts s at its first NUL byte.
+func cutNUL(s string) string {
+	if i := strings.IndexByte(s, 0); i >= 0 {
+		return s[:i]
+	}
+	return s
 }
 
 // failure is ipvsadm's fail(2, ...): the message and a newline on stderr,
@@ -512,6 +575,70 @@ func truncate(s string, n int) string {
 		return s[:n]
 	}
 	return s
+}
+
+// act does what an option does with its argument (hasArg false for a -p
+// without one): the case of process_options for it.
+func (p *parser) act(a action, arg string, hasArg bool) string {
+	switch a {
+	case actTCPService:
+		return p.addressService(ipvs.TCP, arg)
+	case actUDPService:
+		return p.addressService(ipvs.UDP, arg)
+	case actSCTPService:
+		return p.addressService(ipvs.SCTP, arg)
+	case actFwmarkService:
+		return p.fwmarkService(arg)
+	case actScheduler:
+		return p.scheduler(arg)
+	case actPersistent:
+		return p.persistent(arg, hasArg)
+	case actNetmask:
+		return p.netmask(arg)
+	case actRealServer:
+		return p.realServer(arg)
+	case actMasquerading:
+		return p.forwarding(ipvs.Masquerade)
+	case actIPIP:
+		return p.forwarding(ipvs.Tunnel)
+	case actGatewaying:
+		return p.forwarding(ipvs.Route)
+	case actWeight:
+		return p.weight(arg)
+	case actUThreshold:
+		return p.upperThreshold(arg)
+	case actLThreshold:
+		return p.lowerThreshold(arg)
+	case actMcastInterface:
+		return p.mcastInterface(arg)
+	case actSyncID:
+		return p.syncID(arg)
+	case actIPv6:
+		return p.ipv6()
+	case actOnePacket:
+		return p.onePacket()
+	case actPE:
+		return p.persistenceEngine(arg)
+	case actSchedFlags:
+		return p.schedFlags(arg)
+	case actMcastGroup:
+		return p.mcastGroup(arg)
+	case actMcastPort:
+		return p.mcastPort(arg)
+	case actMcastTTL:
+		return p.mcastTTL(arg)
+	case actSyncMaxlen:
+		return p.syncMaxlen(arg)
+	case actTunType:
+		return p.tunnelType(arg)
+	case actTunPort:
+		return p.tunnelPort(arg)
+	case actTunCsum:
+		return p.tunnelFlag(ipvs.TunnelChecksum)
+	case actTunRemCsum:
+		return p.tunnelFlag(ipvs.TunnelRemoteChecksum)
+	}
+	return ""
 }
 
 // addressService is -t, -u and --sctp-service.
@@ -534,7 +661,7 @@ func (p *parser) addressService(proto ipvs.Protocol, arg string) string {
 	return ""
 }
 
-func (p *parser) fwmarkService(arg string, _ bool) string {
+func (p *parser) fwmarkService(arg string) string {
 	p.req.service.Family = ipvs.IPv4
 	p.proto = ipvs.TCP
 	mark, ok := parseFwmark(arg)
@@ -545,7 +672,7 @@ func (p *parser) fwmarkService(arg string, _ bool) string {
 	return ""
 }
 
-func (p *parser) scheduler(arg string, _ bool) string {
+func (p *parser) scheduler(arg string) string {
 	p.req.service.Scheduler = truncate(arg, nameMax)
 	return ""
 }
@@ -567,7 +694,7 @@ func (p *parser) persistent(arg string, hasArg bool) string {
 // netmask is -M: an IPv4 mask unless the service is IPv6 so far, then a
 // prefix length read with atoi (so "-M 255.255.255.0" is 255 and refused,
 // and "-M 64x" is 64).
-func (p *parser) netmask(arg string, _ bool) string {
+func (p *parser) netmask(arg string) string {
 	if p.req.service.Family != ipvs.IPv6 {
 		m, ok := parseNetmask(arg, p.names)
 		if !ok {
@@ -587,7 +714,7 @@ func (p *parser) netmask(arg string, _ bool) string {
 // realServer is -r, read against the service as far as it is known: its
 // protocol names the port, its port is the default. So a -r before the
 // service gets port 0 and cannot use a port name.
-func (p *parser) realServer(arg string, _ bool) string {
+func (p *parser) realServer(arg string) string {
 	e, ok := parseService(arg, p.proto, p.names)
 	if !ok {
 		return "illegal real server address[:port] specified"
@@ -609,7 +736,7 @@ func (p *parser) forwarding(f ipvs.Forwarding) string {
 	return ""
 }
 
-func (p *parser) weight(arg string, _ bool) string {
+func (p *parser) weight(arg string) string {
 	n, ok := stringToNumber(arg, 0, maxWeight)
 	if !ok {
 		return "illegal weight specified"
@@ -618,7 +745,7 @@ func (p *parser) weight(arg string, _ bool) string {
 	return ""
 }
 
-func (p *parser) upperThreshold(arg string, _ bool) string {
+func (p *parser) upperThreshold(arg string) string {
 	n, ok := stringToNumber(arg, 0, 1<<31-1)
 	if !ok {
 		return "illegal u_threshold specified"
@@ -627,7 +754,7 @@ func (p *parser) upperThreshold(arg string, _ bool) string {
 	return ""
 }
 
-func (p *parser) lowerThreshold(arg string, _ bool) string {
+func (p *parser) lowerThreshold(arg string) string {
 	n, ok := stringToNumber(arg, 0, 1<<31-1)
 	if !ok {
 		return "illegal l_threshold specified"
@@ -636,12 +763,12 @@ func (p *parser) lowerThreshold(arg string, _ bool) string {
 	return ""
 }
 
-func (p *parser) mcastInterface(arg string, _ bool) string {
+func (p *parser) mcastInterface(arg string) string {
 	p.req.daemon.Interface = truncate(arg, nameMax)
 	return ""
 }
 
-func (p *parser) syncID(arg string, _ bool) string {
+func (p *parser) syncID(arg string) string {
 	n, ok := stringToNumber(arg, 0, 255)
 	if !ok {
 		return "illegal syncid specified"
@@ -652,7 +779,7 @@ func (p *parser) syncID(arg string, _ bool) string {
 
 // ipv6 is -6, which makes a firewall mark given before it IPv6, and its
 // netmask 128 even after a -M.
-func (p *parser) ipv6(string, bool) string {
+func (p *parser) ipv6() string {
 	if p.req.service.FirewallMark == 0 {
 		// The message ends with a newline of its own, so an empty
 		// line follows it.
@@ -663,28 +790,28 @@ func (p *parser) ipv6(string, bool) string {
 	return ""
 }
 
-func (p *parser) onePacket(string, bool) string {
+func (p *parser) onePacket() string {
 	p.req.service.Flags |= ipvs.FlagOnePacket
 	return ""
 }
 
-func (p *parser) persistenceEngine(arg string, _ bool) string {
+func (p *parser) persistenceEngine(arg string) string {
 	p.req.service.PersistenceEngine = truncate(arg, peNameMax)
 	return ""
 }
 
-func (p *parser) schedFlags(arg string, _ bool) string {
+func (p *parser) schedFlags(arg string) string {
 	p.schedFlagsArg = truncate(arg, schedFlagsMax)
 	return ""
 }
 
-func (p *parser) mcastGroup(arg string, _ bool) string {
+func (p *parser) mcastGroup(arg string) string {
 	g, msg := parseMcastGroup(arg)
 	p.req.daemon.Group = g
 	return msg
 }
 
-func (p *parser) mcastPort(arg string, _ bool) string {
+func (p *parser) mcastPort(arg string) string {
 	n, ok := stringToNumber(arg, 1, 65535)
 	if !ok {
 		return "illegal mcast-port specified"
@@ -693,7 +820,7 @@ func (p *parser) mcastPort(arg string, _ bool) string {
 	return ""
 }
 
-func (p *parser) mcastTTL(arg string, _ bool) string {
+func (p *parser) mcastTTL(arg string) string {
 	n, ok := stringToNumber(arg, 1, 255)
 	if !ok {
 		return "illegal mcast-ttl specified"
@@ -703,7 +830,7 @@ func (p *parser) mcastTTL(arg string, _ bool) string {
 }
 
 // syncMaxlen is --sync-maxlen, at most a UDP payload: 65535-20-8.
-func (p *parser) syncMaxlen(arg string, _ bool) string {
+func (p *parser) syncMaxlen(arg string) string {
 	n, ok := stringToNumber(arg, 1, 65535-20-8)
 	if !ok {
 		return "illegal sync-maxlen specified"
@@ -712,7 +839,7 @@ func (p *parser) syncMaxlen(arg string, _ bool) string {
 	return ""
 }
 
-func (p *parser) tunnelType(arg string, _ bool) string {
+func (p *parser) tunnelType(arg string) string {
 	t, ok := parseTunnelType(arg)
 	if !ok {
 		return "illegal tunnel type specified"
@@ -721,7 +848,7 @@ func (p *parser) tunnelType(arg string, _ bool) string {
 	return ""
 }
 
-func (p *parser) tunnelPort(arg string, _ bool) string {
+func (p *parser) tunnelPort(arg string) string {
 	n, ok := stringToNumber(arg, 1, 65535)
 	if !ok {
 		return "illegal tunnel port specified"
@@ -779,14 +906,25 @@ var commandRules = [...]optionRule{
 	cmdZero:       {optional: optionSetOf(optServiceAddress)},
 }
 
-// checkRule is ipvsadm's generic_opt_check and tunnel_opt_check: the bits
-// are checked in order and the first failure is reported; of the oneOf
-// options, the second present names the first. what is "command" or
-// "tunnel type", name the command's or the tunnel type's.
-func checkRule(r optionRule, options optionSet, bits []optionBit, what, name string) string {
+// checkRule is ipvsadm's generic_opt_check and tunnel_opt_check over the
+// options in checked: they are checked in bit order and the first failure
+// is reported; of the oneOf options, the second present names the first.
+// what is "command" or "tunnel type", name the command's or the tunnel
+// type's.
+func checkRule(r optionRule, options, checked optionSet, what, name string) string {
+	// The sets tell at once whether the options pass, as those of nearly
+	// every line do; the walk in order is for the message.
+	present := options & checked
+	if r.required&checked&^present == 0 && present&^(r.required|r.optional|r.oneOf) == 0 &&
+		bits.OnesCount64(uint64(present&r.oneOf)) <= 1 {
+		return ""
+	}
 	first := optionBit(0)
 	seen := false
-	for _, b := range bits {
+	for b := optionBit(0); b < numOptions; b++ {
+		if !checked.has(b) {
+			continue
+		}
 		switch {
 		case !options.has(b):
 			if r.required.has(b) {
@@ -805,20 +943,16 @@ func checkRule(r optionRule, options optionSet, bits []optionBit, what, name str
 	return ""
 }
 
-// allOptions are the option bits in order, 0 to 33.
-var allOptions = func() (bits [numOptions]optionBit) {
-	for i := range bits {
-		bits[i] = optionBit(i)
-	}
-	return bits
-}()
+// allOptions are the option bits 0 to 33.
+const allOptions = optionSet(1)<<numOptions - 1
 
 func checkCommandOptions(cmd commandKind, options optionSet) string {
-	return checkRule(commandRules[cmd], options, allOptions[:], "command", cmd.String())
+	return checkRule(commandRules[cmd], options, allOptions, "command", cmd.String())
 }
 
-// tunnelOptions are the options of tunnel_opt_check, in its order.
-var tunnelOptions = [...]optionBit{optTunPort, optTunNoCsum, optTunCsum, optTunRemCsum}
+// tunnelOptions are the options of tunnel_opt_check; its order is their
+// bit order.
+var tunnelOptions = optionSetOf(optTunPort, optTunNoCsum, optTunCsum, optTunRemCsum)
 
 // tunnelOptionSet is every tunnel option, --tun-type included.
 var tunnelOptionSet = optionSetOf(optTunType, optTunPort, optTunNoCsum, optTunCsum, optTunRemCsum)
@@ -871,7 +1005,7 @@ func (p *parser) check() string {
 			return "Tunnel options conflict with forward method"
 		}
 		t := d.TunnelType
-		return checkRule(tunnelRules[t], p.req.options, tunnelOptions[:], "tunnel type", t.String())
+		return checkRule(tunnelRules[t], p.req.options, tunnelOptions, "tunnel type", t.String())
 	case cmdList:
 		// Connections, timeouts and daemons have no statistics, and
 		// the last two no persistent connections.

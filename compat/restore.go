@@ -2,7 +2,6 @@ package compat
 
 import (
 	"bufio"
-	"errors"
 	"io"
 
 	"github.com/lvsgo/ipvsadm/ipvs"
@@ -14,32 +13,38 @@ import (
 // the exit status is the last line's.
 //
 // ipvsadm 1.31 sends each line's write and waits for its answer before it
-// reads the next line. Here the writes of consecutive lines go to the kernel
-// in batches: the kernel carries out a batch's requests in order and goes
-// on after a failed one, exactly as the line-by-line restore does, so the
-// table, the messages (printed in line order) and the status are the same;
-// a batch is sent before anything else is printed and before any line that
-// is not a write.
+// reads the next line. Here the writes of consecutive lines go to the
+// kernel in windows (ipvs.Writer), one window carried out while the lines
+// of the next are parsed: the kernel carries out a window's requests in
+// order and goes on after a failed one, exactly as the line-by-line restore
+// does, so the table, the messages (printed in line order) and the status
+// are the same. Every write is answered before anything else is printed,
+// and before any line that is not a write runs.
 func (r *runner) restore() int {
-	status := 0
-	batch := writeBatch{r: r}
+	writes := restoreWrites{r: r}
+	writes.w = r.client.NewWriter(writes.report)
 	lines := restoreLines{r: bufio.NewReader(r.env.Stdin)}
+	var p parser
 	for {
 		tokens, ok := lines.next()
 		if !ok {
-			return batch.send(status)
+			writes.flush()
+			return writes.status
 		}
 		if len(tokens) == 0 {
 			continue
 		}
-		args := append([]string{r.env.Args[0]}, tokens...)
-		req, ex := parseArgs(args, r.env.Names)
+		// One parser for every line: a line of a restore allocates only
+		// its tokens.
+		p = parser{names: r.env.Names}
+		ex := p.parse(r.env.Args[0], tokens)
+		req := &p.req
 		if ex != nil {
-			status = batch.send(status)
+			writes.flush()
 			if ex.lineFails {
 				// A popt error after the command: the line fails, the
 				// restore goes on.
-				status = r.end(ex)
+				writes.status = r.end(ex)
 				continue
 			}
 			// -h, -v, a validation error, a line that is no command:
@@ -47,62 +52,53 @@ func (r *runner) restore() int {
 			return r.end(ex)
 		}
 		if op, fn, ok := writeOf(req); ok {
-			if batch.add(op, fn) {
-				status = batch.send(status)
-			}
+			writes.add(op, fn)
 			continue
 		}
-		status = batch.send(status)
-		var exits bool
-		status, exits = r.run(req, true)
+		writes.flush()
+		status, exits := r.run(req, true)
 		if exits {
 			return status
 		}
+		writes.status = status
 	}
 }
 
-// restoreBatch is how many lines' writes a restore holds before it sends
-// them; ipvs.Client.Apply sends them in windows of its own.
-const restoreBatch = 1024
-
-// A writeBatch is the writes of restore lines not sent yet.
-type writeBatch struct {
-	r   *runner
-	ops []ipvs.Op
-	fns []libipvsFunc
+// restoreWrites is the writes of restore lines on their way to the kernel.
+type restoreWrites struct {
+	r      *runner
+	w      *ipvs.Writer
+	fns    []libipvsFunc // of the lines written and not yet answered, in order
+	status int           // of the last line answered
 }
 
-// add adds a line's write; it reports whether the batch is full.
-func (b *writeBatch) add(op ipvs.Op, fn libipvsFunc) bool {
-	b.ops = append(b.ops, op)
-	b.fns = append(b.fns, fn)
-	return len(b.ops) >= restoreBatch
-}
-
-// send sends the batch and reports each write's failure as its line would
-// have; it returns the status of the last line, status if there was none.
-func (b *writeBatch) send(status int) int {
-	if len(b.ops) == 0 {
-		return status
+// add writes a line's op.
+func (p *restoreWrites) add(op ipvs.Op, fn libipvsFunc) {
+	if err := p.w.Write(op); err != nil {
+		// Refused before it was sent (malformed), or the socket has
+		// failed: the line fails alone, after the lines before it.
+		p.flush()
+		p.status = p.r.write(fn, err)
+		return
 	}
-	reported := 0
-	err := b.r.client.Apply(b.ops, func(i int, err error) bool {
-		status = b.r.write(b.fns[i], err)
-		reported = i + 1
-		return true
-	})
-	for i := reported; err != nil && i < len(b.ops); i++ {
-		if errors.Is(err, ipvs.ErrInvalid) {
-			// The library refused to send the batch for one malformed
-			// write: each goes alone, with its own outcome, as lines do.
-			status = b.r.write(b.fns[i], applyOne(b.r.client, b.ops[i]))
-		} else {
-			// The socket failed: the lines not answered fail with it.
-			status = b.r.write(b.fns[i], err)
+	p.fns = append(p.fns, fn)
+}
+
+// report is the Writer's: the outcome of the oldest line not yet answered.
+func (p *restoreWrites) report(_ int, err error) {
+	p.status = p.r.write(p.fns[0], err)
+	p.fns = p.fns[1:]
+}
+
+// flush waits until every line written is answered.
+func (p *restoreWrites) flush() {
+	if err := p.w.Flush(); err != nil {
+		// The socket failed: the lines not answered fail with it.
+		for _, fn := range p.fns {
+			p.status = p.r.write(fn, err)
 		}
 	}
-	b.ops, b.fns = b.ops[:0], b.fns[:0]
-	return status
+	p.fns = p.fns[:0]
 }
 
 // restoreLines tokenises ipvsadm -R input as 1.31's config_stream_read
@@ -138,23 +134,42 @@ func (l *restoreLines) next() ([]string, bool) {
 // word "ipvsadm" wherever it stands. 1.31 reads a token into a buffer of
 // maxToken bytes, and what does not fit is the next token.
 func SplitLine(line string) []string {
-	var tokens []string
+	// A restore splits every line: the tokens are gathered on the stack
+	// and returned in one allocation of their exact number. No line of
+	// -S has 24 tokens; a longer line only grows the slice on the heap.
+	var stack [24]string
+	tokens := stack[:0]
 	for i := 0; i < len(line); {
-		for i < len(line) && isRestoreBlank(line[i]) {
+		for i < len(line) && restoreBlank[line[i]] {
 			i++
 		}
-		start := i
-		for i < len(line) && !isRestoreBlank(line[i]) && i-start < maxToken {
-			i++
+		tok := line[i:min(len(line), i+maxToken)]
+		n := 0
+		for n < len(tok) && !restoreBlank[tok[n]] {
+			n++
 		}
-		if tok := line[start:i]; tok != "" && tok != "ipvsadm" {
+		tok = tok[:n]
+		i += n
+		if tok != "" && tok != "ipvsadm" {
 			tokens = append(tokens, tok)
 		}
 	}
-	return tokens
+	if len(tokens) == 0 {
+		return nil
+	}
+	return append([]string(nil), tokens...)
 }
 
 // maxToken is the longest token of a restore line (MAX_LINE_LENGTH).
 const maxToken = 4096
 
 func isRestoreBlank(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
+
+// restoreBlank is isRestoreBlank as a table, for the loops over every byte
+// of a restore.
+var restoreBlank = func() (blank [256]bool) {
+	for c := range blank {
+		blank[c] = isRestoreBlank(byte(c))
+	}
+	return blank
+}()

@@ -34,15 +34,16 @@ var ErrNotRule = errors.New("not a command that writes services or destinations"
 // CmdSetDestination (-e), CmdDelDestination (-d) or CmdFlush (-C). A line
 // ipvsadm refuses is a *Failure; another command is ErrNotRule.
 func ParseRule(tokens []string, names Names) (ipvs.Op, error) {
-	args := make([]string, 0, len(tokens)+1)
-	args = append(args, "ipvsadm")
-	req, ex := parseArgs(append(args, tokens...), names)
-	if ex != nil {
+	// A restore parses every line: the tokens are read where they are and
+	// the parser stays on the stack, so that a line allocates nothing here.
+	p := parser{names: names}
+	if ex := p.parse("ipvsadm", tokens); ex != nil {
 		if ex.status == 0 {
 			return ipvs.Op{}, ErrNotRule // -h or -v
 		}
 		return ipvs.Op{}, &Failure{Status: ex.status, Message: ex.stderr}
 	}
+	req := &p.req
 	op := ipvs.Op{Service: req.service, Destination: req.destination}
 	switch req.command {
 	case cmdAddService:

@@ -34,6 +34,18 @@ func hexValue(c byte) int {
 	return -1
 }
 
+// hexDigits is hexValue as a table, 0xff for a byte that is no digit: one
+// load and one comparison per character of an address.
+var hexDigits = func() (t [256]uint8) {
+	for c := range t {
+		t[c] = 0xff
+		if d := hexValue(byte(c)); d >= 0 {
+			t[c] = uint8(d)
+		}
+	}
+	return t
+}()
+
 // strtol is C's strtol(s, &end, 10) on a 64-bit long: leading white space,
 // an optional sign, decimal digits. It returns the value (clamped to the
 // int64 range on overflow, as strtol clamps), where the number ends (0 when
@@ -51,11 +63,13 @@ func strtol(s string) (n int64, end int, overflow bool) {
 	}
 	start := i
 	// Accumulate the magnitude as uint64; 1<<63 is the largest that fits
-	// (LONG_MIN's magnitude).
+	// (LONG_MIN's magnitude). As glibc, compare with a cutoff rather
+	// than divide for every digit.
+	const cutoff, cutlim = (1 << 63) / 10, (1 << 63) % 10
 	var u uint64
 	for i < len(s) && cIsDigit(s[i]) {
 		d := uint64(s[i] - '0')
-		if overflow || u > (1<<63-d)/10 {
+		if overflow || u > cutoff || u == cutoff && d > cutlim {
 			overflow = true
 		} else {
 			u = u*10 + d
@@ -129,8 +143,8 @@ func inetAton(s string) (uint32, bool) {
 		}
 		val = 0
 		for ; i < len(s); i++ {
-			d := hexValue(s[i])
-			if d < 0 || uint64(d) >= base {
+			d := uint64(hexDigits[s[i]])
+			if d >= base {
 				break
 			}
 			// Past 32 bits the part is refused whatever follows, so
@@ -205,7 +219,10 @@ func inetPton4(s string) ([4]byte, bool) {
 // as the last 32 bits. There is no scope ("%eth0").
 func inetPton6(s string) ([16]byte, bool) {
 	var a [16]byte
-	if s == "" {
+	// Every address has two colons at least (a "::", or six groups before
+	// a dotted quad, or seven between eight groups): the "10.0.0.1:80"
+	// that parseService tries first needs no more reading than that.
+	if i := strings.IndexByte(s, ':'); i < 0 || strings.IndexByte(s[i+1:], ':') < 0 {
 		return a, false
 	}
 	i := 0
@@ -223,11 +240,11 @@ func inetPton6(s string) ([16]byte, bool) {
 	for i < len(s) {
 		c := s[i]
 		i++
-		if d := hexValue(c); d >= 0 {
+		if d := hexDigits[c]; d != 0xff {
 			if digits == 4 {
 				return a, false
 			}
-			val = val<<4 | d
+			val = val<<4 | int(d)
 			digits++
 			continue
 		}
