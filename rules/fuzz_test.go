@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"errors"
+	"fmt"
 	"net/netip"
 	"slices"
 	"strings"
@@ -68,9 +69,10 @@ var handSeeds = []string{
 
 // FuzzParse holds Parse to its contract for any input: a rule set or a
 // *rules.Error naming the line (its text, ipvsadm's message and status),
-// never a panic; and what parses is stable: formatted as -S -n writes it
-// and parsed again, it is the same set as far as -S can say it (savedForm
-// of both), and formatting that gives the same bytes.
+// never a panic, and the same parsed ahead on several goroutines in
+// chunks of a line or two; and what parses is stable: formatted as -S -n
+// writes it and parsed again, it is the same set as far as -S can say it
+// (savedForm of both), and formatting that gives the same bytes.
 func FuzzParse(f *testing.F) {
 	for _, s := range restoreSeeds(f) {
 		f.Add([]byte(s))
@@ -78,6 +80,13 @@ func FuzzParse(f *testing.F) {
 	names := testenv.GoldenNames(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		set, err := rules.Parse(bytes.NewReader(data), names)
+		ahead, aheadErr := rules.ParseAhead(string(data), names, 3, 16)
+		if diff := gocmp.Diff(errorWords(err), errorWords(aheadErr)); diff != "" {
+			t.Fatalf("Parse and ParseAhead err (-Parse +ParseAhead):\n%s", diff)
+		}
+		if diff := gocmp.Diff(set, ahead, equateAddr); diff != "" {
+			t.Fatalf("Parse and ParseAhead (-Parse +ParseAhead):\n%s", diff)
+		}
 		if err != nil {
 			checkParseError(t, data, err)
 			return
@@ -148,6 +157,15 @@ var (
 	equateAddr  = cmpopts.EquateComparable(netip.Addr{})
 	equateEmpty = cmpopts.EquateEmpty()
 )
+
+// errorWords is what an error of Parse says, with the type of its cause.
+func errorWords(err error) string {
+	var rerr *rules.Error
+	if errors.As(err, &rerr) {
+		return fmt.Sprintf("%v (%T)", err, rerr.Err)
+	}
+	return fmt.Sprint(err)
+}
 
 // checkParseError checks a refusal of Parse: a *rules.Error on a line of
 // the input, with that line's text, a message and ipvsadm's exit status.

@@ -5,8 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"strings"
-	"syscall"
 
 	"github.com/lvsgo/ipvsadm/compat"
 	"github.com/lvsgo/ipvsadm/ipvs"
@@ -41,7 +41,9 @@ func (e *Error) Error() string {
 func (e *Error) Unwrap() error { return e.Err }
 
 // maxLine bounds a line: ipvsadm reads tokens of up to 4096 bytes, and
-// no valid line comes near 64 KiB.
+// no valid line comes near 64 KiB. A line of maxLine bytes or more, not
+// counting its newline, is refused as bufio.Scanner with a buffer of
+// maxLine refused it.
 const maxLine = 64 << 10
 
 // Parse reads restore input, the lines ipvsadm -R takes after the
@@ -54,44 +56,161 @@ const maxLine = 64 << 10
 // of a service that does not exist, and the like.
 //
 // names resolves host and service names as ipvsadm does; nil allows only
-// numeric addresses and ports.
+// numeric addresses and ports. Parse asks it from the calling goroutine
+// only, and only for the lines up to the first refused one, in order.
+//
+// Parse reads all of r before it parses a line. A read error other than
+// io.EOF is returned as it is, after the lines read before it are parsed.
 func Parse(r io.Reader, names compat.Names) (*Set, error) {
 	if names == nil {
 		names = compat.FileNames(nil, nil)
 	}
-	b := builder{set: &Set{}}
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 4096), maxLine)
-	line := 0
-	for sc.Scan() {
-		line++
-		text := sc.Text()
-		if strings.HasPrefix(text, "#") {
-			continue
+	input, readErr := readInput(r)
+	set, err := parseInput(input, names, runtime.GOMAXPROCS(0), chunkBytes)
+	if err != nil {
+		return nil, err
+	}
+	if readErr != nil {
+		return nil, readErr
+	}
+	return set, nil
+}
+
+// readInput reads all of r into one string, whose lines are then parsed
+// where they lie instead of each being copied out.
+func readInput(r io.Reader) (string, error) {
+	var b strings.Builder
+	if sized, ok := r.(interface {
+		io.WriterTo
+		Len() int
+	}); ok {
+		// strings.Reader, bytes.Reader and bytes.Buffer: one
+		// allocation of the right size, one copy.
+		b.Grow(sized.Len())
+		_, err := sized.WriteTo(&b)
+		return b.String(), err
+	}
+	buf := make([]byte, 32<<10)
+	for empty := 0; ; {
+		n, err := r.Read(buf)
+		b.Write(buf[:n])
+		switch {
+		case err == io.EOF:
+			return b.String(), nil
+		case err != nil:
+			return b.String(), err
+		case n > 0:
+			empty = 0
+		default:
+			// As bufio.Scanner gives up on a reader that returns
+			// nothing, and no error, again and again.
+			if empty++; empty > 100 {
+				return b.String(), io.ErrNoProgress
+			}
 		}
-		tokens := compat.SplitLine(text)
+	}
+}
+
+// parseInput parses input, parsing its lines' grammar on up to workers
+// goroutines in chunks of about chunk bytes when it is long enough for
+// that to pay.
+func parseInput(input string, names compat.Names, workers, chunk int) (*Set, error) {
+	services, dests := countAdds(input)
+	b := newBuilder(services, dests)
+	var err error
+	if workers > 1 && len(input) > 2*chunk {
+		err = parseAhead(input, names, b, workers, chunk)
+	} else {
+		err = parseLines(input, names, b)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return b.finish(), nil
+}
+
+// countAdds counts the lines that begin with -A and -a: the services and
+// destinations a saved table adds, so that the builder has room for them
+// from the start. Other spellings (--add-service, "ipvsadm -A", options
+// before the command) only make the builder grow as it goes.
+func countAdds(input string) (services, dests int) {
+	for rest := input; rest != ""; {
+		var line string
+		line, rest = cutLine(rest)
+		if len(line) >= 2 && line[0] == '-' {
+			switch line[1] {
+			case 'A':
+				services++
+			case 'a':
+				dests++
+			}
+		}
+	}
+	return services, dests
+}
+
+// cutLine cuts the first line off s: the bytes before the first newline,
+// or all of s if it has none.
+func cutLine(s string) (line, rest string) {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i], s[i+1:]
+	}
+	return s, ""
+}
+
+// parseRule is the grammar of a line; tests replace it.
+var parseRule = compat.ParseRule
+
+// parseLines parses input line by line into b.
+func parseLines(input string, names compat.Names, b *builder) error {
+	line := 0
+	for rest := input; rest != ""; {
+		var raw string
+		raw, rest = cutLine(rest)
+		line++
+		if len(raw) >= maxLine {
+			return tooLong(line)
+		}
+		text, tokens := splitLine(raw)
 		if len(tokens) == 0 {
 			continue
 		}
-		op, err := compat.ParseRule(tokens, names)
-		if err != nil {
-			return nil, lineError(line, text, err)
-		}
-		if err := b.apply(op, line); err != nil {
-			return nil, lineError(line, text, &ipvs.Error{Command: op.Command, Err: err})
+		op, err := parseRule(tokens, names)
+		if err := b.take(line, text, &op, err); err != nil {
+			return err
 		}
 	}
-	if err := sc.Err(); err != nil {
-		if errors.Is(err, bufio.ErrTooLong) {
-			return nil, &Error{Line: line + 1, Text: "", Message: "line too long", Status: 2, Err: err}
-		}
-		return nil, err
+	return nil
+}
+
+// splitLine returns a line without the carriage return that may end it,
+// and its tokens: none for a comment.
+func splitLine(raw string) (text string, tokens []string) {
+	text = strings.TrimSuffix(raw, "\r")
+	if strings.HasPrefix(text, "#") {
+		return text, nil
 	}
-	return b.set, nil
+	return text, compat.SplitLine(text)
+}
+
+// take applies the write of a line as ParseRule returned it, op or err.
+func (b *builder) take(line int, text string, op *ipvs.Op, err error) error {
+	if err != nil {
+		return lineError(line, text, err)
+	}
+	if err := b.apply(op, line); err != nil {
+		return lineError(line, text, &ipvs.Error{Command: op.Command, Err: err})
+	}
+	return nil
+}
+
+func tooLong(line int) *Error {
+	return &Error{Line: line, Text: "", Message: "line too long", Status: 2, Err: bufio.ErrTooLong}
 }
 
 func lineError(line int, text string, err error) *Error {
-	e := &Error{Line: line, Text: strings.TrimRight(text, " \t\r"), Err: err}
+	// A copy, so that the error does not hold on to all of the input.
+	e := &Error{Line: line, Text: strings.Clone(strings.TrimRight(text, " \t\r")), Err: err}
 	var failure *compat.Failure
 	var kernel *ipvs.Error
 	switch {
@@ -103,85 +222,4 @@ func lineError(line int, text string, err error) *Error {
 		e.Message, e.Status = "only -A, -E, -D, -a, -e, -d and -C lines can be restored as a transaction", 2
 	}
 	return e
-}
-
-// A builder makes a Set from writes, refusing those the kernel would
-// refuse for the state of the table, with the kernel's errno.
-type builder struct {
-	set      *Set
-	services map[serviceKey]int
-}
-
-func (b *builder) apply(op ipvs.Op, line int) error {
-	if b.services == nil {
-		b.services = make(map[serviceKey]int)
-	}
-	set := b.set
-	if op.Command == ipvs.CmdFlush {
-		set.Services = set.Services[:0]
-		clear(b.services)
-		return nil
-	}
-	key := keyOf(&op.Service)
-	i, exists := b.services[key]
-	switch op.Command {
-	case ipvs.CmdNewService:
-		if exists {
-			return syscall.EEXIST
-		}
-		b.services[key] = len(set.Services)
-		set.Services = append(set.Services, Service{Service: op.Service, Line: line})
-		return nil
-	case ipvs.CmdSetService:
-		if !exists {
-			return syscall.ESRCH
-		}
-		set.Services[i].Service, set.Services[i].Line = op.Service, line
-		return nil
-	case ipvs.CmdDelService:
-		if !exists {
-			return syscall.ESRCH
-		}
-		set.Services = append(set.Services[:i], set.Services[i+1:]...)
-		delete(b.services, key)
-		for j := i; j < len(set.Services); j++ {
-			b.services[keyOf(&set.Services[j].Service)] = j
-		}
-		return nil
-	}
-	if !exists {
-		return syscall.ESRCH
-	}
-	if (op.Command == ipvs.CmdNewDestination || op.Command == ipvs.CmdSetDestination) &&
-		op.Destination.LowerThreshold > op.Destination.UpperThreshold {
-		// ip_vs_add_dest and ip_vs_edit_dest compare the two as given,
-		// so a lower threshold over no upper one (0) is refused too.
-		return syscall.ERANGE
-	}
-	svc := &set.Services[i]
-	j := -1
-	for k := range svc.Destinations {
-		if destinationKeyOf(&svc.Destinations[k].Destination) == destinationKeyOf(&op.Destination) {
-			j = k
-			break
-		}
-	}
-	switch op.Command {
-	case ipvs.CmdNewDestination:
-		if j >= 0 {
-			return syscall.EEXIST
-		}
-		svc.Destinations = append(svc.Destinations, Destination{Destination: op.Destination, Line: line})
-	case ipvs.CmdSetDestination:
-		if j < 0 {
-			return syscall.ENOENT
-		}
-		svc.Destinations[j] = Destination{Destination: op.Destination, Line: line}
-	case ipvs.CmdDelDestination:
-		if j < 0 {
-			return syscall.ENOENT
-		}
-		svc.Destinations = append(svc.Destinations[:j], svc.Destinations[j+1:]...)
-	}
-	return nil
 }

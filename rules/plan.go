@@ -3,6 +3,7 @@ package rules
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/lvsgo/ipvsadm/compat"
 	"github.com/lvsgo/ipvsadm/ipvs"
@@ -33,22 +34,33 @@ type Step struct {
 // so that a service never has fewer destinations on the way than at
 // either end. The order of destinations that are in both is left as it is.
 func Diff(from, to *Set) *Plan {
-	// A load into an empty table is all creations: sized for that, they
-	// are made without growing (a Step is some 250 bytes, and 50,000
-	// services' steps grown by append were most of a load's allocations).
-	creates := make([]Step, 0, to.writes())
+	if len(from.Services) == 0 {
+		// A load into an empty table is all creations: sized for
+		// that, they are made without growing (a Step is some 280
+		// bytes, and 50,000 services' steps grown by append were most
+		// of a load's allocations).
+		steps := make([]Step, 0, to.writes())
+		for i := range to.Services {
+			steps = appendCreate(steps, &to.Services[i])
+		}
+		return &Plan{Steps: steps}
+	}
+	// A reload is mostly what the table has already, so the creations
+	// are sized for the writes to has beyond from's, and grow if more.
+	creates := make([]Step, 0, max(to.writes()-from.writes(), 0))
 	var edits, deletes []Step
 	fromIndex := from.index()
-	inTo := make(map[serviceKey]bool, len(to.Services))
+	// inTo[j] tells that a service of to has the key of from's service
+	// j, so that from's services need not be looked up again.
+	inTo := make([]bool, len(from.Services))
 	for i := range to.Services {
 		s := &to.Services[i]
-		key := keyOf(&s.Service)
-		inTo[key] = true
-		j, ok := fromIndex.services[key]
+		j, ok := fromIndex.get(keyOf(&s.Service))
 		if !ok {
 			creates = appendCreate(creates, s)
 			continue
 		}
+		inTo[j] = true
 		old := &from.Services[j]
 		if !sameService(&s.Service, &old.Service) {
 			edits = append(edits, Step{
@@ -57,11 +69,11 @@ func Diff(from, to *Set) *Plan {
 				undo: []ipvs.Op{{Command: ipvs.CmdSetService, Service: old.Service}},
 			})
 		}
-		oldDests := old.destinationIndex()
-		newDests := s.destinationIndex()
+		oldDests := destinationsOf(old)
+		newDests := destinationsOf(s)
 		for k := range s.Destinations {
 			d := &s.Destinations[k]
-			n, ok := oldDests[destinationKeyOf(&d.Destination)]
+			n, ok := oldDests.find(destinationKeyOf(&d.Destination))
 			switch {
 			case !ok:
 				creates = append(creates, createDestination(&s.Service, d))
@@ -75,7 +87,7 @@ func Diff(from, to *Set) *Plan {
 		}
 		for k := range old.Destinations {
 			d := &old.Destinations[k]
-			if _, ok := newDests[destinationKeyOf(&d.Destination)]; !ok {
+			if _, ok := newDests.find(destinationKeyOf(&d.Destination)); !ok {
 				deletes = append(deletes, Step{
 					Op:   ipvs.Op{Command: ipvs.CmdDelDestination, Service: s.Service, Destination: d.Destination},
 					undo: []ipvs.Op{{Command: ipvs.CmdNewDestination, Service: s.Service, Destination: d.Destination}},
@@ -85,12 +97,19 @@ func Diff(from, to *Set) *Plan {
 	}
 	for i := range from.Services {
 		old := &from.Services[i]
-		if !inTo[keyOf(&old.Service)] {
-			deletes = append(deletes, Step{
-				Op:   ipvs.Op{Command: ipvs.CmdDelService, Service: old.Service},
-				undo: recreate(nil, old),
-			})
+		if inTo[i] {
+			continue
 		}
+		// A Set the kernel dumps has each key once; of one made
+		// otherwise, the index holds the last service of a key, and
+		// any of them is in to if that one is.
+		if j, _ := fromIndex.get(keyOf(&old.Service)); j != i && inTo[j] {
+			continue
+		}
+		deletes = append(deletes, Step{
+			Op:   ipvs.Op{Command: ipvs.CmdDelService, Service: old.Service},
+			undo: recreate(nil, old),
+		})
 	}
 	if len(edits) == 0 && len(deletes) == 0 {
 		return &Plan{Steps: creates}
@@ -109,6 +128,12 @@ func Diff(from, to *Set) *Plan {
 // services' destinations first, so they are deepest in that list).
 func Replace(from, to *Set) *Plan {
 	var undo []ipvs.Op
+	if n := from.writes(); n > 0 {
+		// Sized, as it holds every service and destination of the
+		// table: grown by append, it was most of a reload's
+		// allocations.
+		undo = make([]ipvs.Op, 0, n)
+	}
 	for i := len(from.Services) - 1; i >= 0; i-- {
 		undo = recreate(undo, &from.Services[i])
 	}
@@ -129,23 +154,30 @@ func (s *Set) writes() int {
 	return n
 }
 
-// appendCreate appends the steps that add s and its destinations.
+// appendCreate appends the steps that add s and its destinations. It
+// writes them in place: a Step is some 280 bytes, and a load makes one
+// per line.
 func appendCreate(steps []Step, s *Service) []Step {
-	steps = append(steps, Step{
-		Op:   ipvs.Op{Command: ipvs.CmdNewService, Service: s.Service},
-		Line: s.Line,
-	})
+	n := len(steps)
+	steps = slices.Grow(steps, 1+len(s.Destinations))[:n+1+len(s.Destinations)]
+	st := &steps[n]
+	st.Op = ipvs.Op{Command: ipvs.CmdNewService, Service: s.Service}
+	st.Line, st.undo = s.Line, nil
 	for k := range s.Destinations {
-		steps = append(steps, createDestination(&s.Service, &s.Destinations[k]))
+		setCreateDestination(&steps[n+1+k], &s.Service, &s.Destinations[k])
 	}
 	return steps
 }
 
 func createDestination(s *ipvs.Service, d *Destination) Step {
-	return Step{
-		Op:   ipvs.Op{Command: ipvs.CmdNewDestination, Service: *s, Destination: d.Destination},
-		Line: d.Line,
-	}
+	var st Step
+	setCreateDestination(&st, s, d)
+	return st
+}
+
+func setCreateDestination(st *Step, s *ipvs.Service, d *Destination) {
+	st.Op = ipvs.Op{Command: ipvs.CmdNewDestination, Service: *s, Destination: d.Destination}
+	st.Line, st.undo = d.Line, nil
 }
 
 // recreate appends the writes that make s, read from the kernel, again:

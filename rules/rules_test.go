@@ -3,8 +3,12 @@ package rules_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
+	"io"
+	"net/netip"
 	"strings"
 	"testing"
+	"testing/iotest"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -127,6 +131,161 @@ func TestParse(t *testing.T) {
 	}
 }
 
+// outline is a set as the order of its services and destinations, each
+// with the line that last set it: "-t 10.0.0.1:80 @1: 10.0.1.1:80@2".
+func outline(set *rules.Set) []string {
+	var lines []string
+	for _, s := range set.Services {
+		l := fmt.Sprintf("-t %s @%d:", netip.AddrPortFrom(s.Address, s.Port), s.Line)
+		if s.FirewallMark != 0 {
+			l = fmt.Sprintf("-f %d @%d:", s.FirewallMark, s.Line)
+		}
+		for _, d := range s.Destinations {
+			l += fmt.Sprintf(" %s@%d", netip.AddrPortFrom(d.Address, d.Port), d.Line)
+		}
+		lines = append(lines, l)
+	}
+	return lines
+}
+
+// TestParseOrder: the services of a parsed set are in the order of the
+// lines that added them, and the destinations of each too, whatever
+// removals, flushes and interleavings come between; a service or
+// destination added again after its removal comes last.
+func TestParseOrder(t *testing.T) {
+	manyOutline := func(from, to, line int) string {
+		var b strings.Builder
+		for i := from; i <= to; i++ {
+			fmt.Fprintf(&b, " 10.0.1.%d:80@%d", i, line+i-from)
+		}
+		return b.String()
+	}
+	tests := []struct {
+		name  string
+		input string
+		want  []string
+	}{
+		{
+			name: "servers of two services in turn",
+			input: "-A -t 10.0.0.1:80\n-A -t 10.0.0.2:80\n" +
+				"-a -t 10.0.0.1:80 -r 10.0.1.1\n-a -t 10.0.0.2:80 -r 10.0.2.1\n" +
+				"-a -t 10.0.0.1:80 -r 10.0.1.2\n-a -t 10.0.0.2:80 -r 10.0.2.2\n" +
+				"-a -t 10.0.0.1:80 -r 10.0.1.3\n",
+			want: []string{
+				"-t 10.0.0.1:80 @1: 10.0.1.1:80@3 10.0.1.2:80@5 10.0.1.3:80@7",
+				"-t 10.0.0.2:80 @2: 10.0.2.1:80@4 10.0.2.2:80@6",
+			},
+		},
+		{
+			name: "services removed and added again",
+			input: "-A -t 10.0.0.1:80\n-A -t 10.0.0.2:80\n-A -f 3\n-A -t 10.0.0.4:80\n" +
+				"-a -t 10.0.0.2:80 -r 10.0.2.1\n-D -t 10.0.0.1:80\n-D -t 10.0.0.2:80\n" +
+				"-A -t 10.0.0.2:80\n-E -f 3 -s rr\n-a -t 10.0.0.4:80 -r 10.0.4.1\n",
+			want: []string{
+				"-f 3 @9:",
+				"-t 10.0.0.4:80 @4: 10.0.4.1:80@10",
+				"-t 10.0.0.2:80 @8:",
+			},
+		},
+		{
+			name: "a flush between",
+			input: "-A -t 10.0.0.1:80\n-a -t 10.0.0.1:80 -r 10.0.1.1\n-C\n" +
+				"-A -t 10.0.0.2:80\n-A -t 10.0.0.1:80\n-a -t 10.0.0.1:80 -r 10.0.1.2\n-a -t 10.0.0.2:80 -r 10.0.2.1\n",
+			want: []string{
+				"-t 10.0.0.2:80 @4: 10.0.2.1:80@7",
+				"-t 10.0.0.1:80 @5: 10.0.1.2:80@6",
+			},
+		},
+		{
+			name: "a service of many servers, edited, removed and added again",
+			input: "-A -t 10.0.0.1:80\n" + servers(40) +
+				"-d -t 10.0.0.1:80 -r 10.0.1.1:80\n-d -t 10.0.0.1:80 -r 10.0.1.20:80\n" +
+				"-e -t 10.0.0.1:80 -r 10.0.1.40:80 -w 2\n-a -t 10.0.0.1:80 -r 10.0.1.1:80\n",
+			want: []string{
+				"-t 10.0.0.1:80 @1:" + manyOutline(2, 19, 3) + manyOutline(21, 39, 22) + " 10.0.1.40:80@44 10.0.1.1:80@45",
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if diff := cmp.Diff(tt.want, outline(mustParse(t, tt.input))); diff != "" {
+				t.Errorf("Parse (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// A nothingReader returns nothing and no error, for ever.
+type nothingReader struct{}
+
+func (nothingReader) Read([]byte) (int, error) { return 0, nil }
+
+// TestParseReaders: Parse reads any reader, and a read error ends the
+// input: the lines before it are parsed, and the error is what Parse
+// returns unless one of them is refused.
+func TestParseReaders(t *testing.T) {
+	const input = "-A -t 10.0.0.1:80 -s rr\n-a -t 10.0.0.1:80 -r 10.0.1.1:80 -m\n"
+	errRead := errors.New("read error")
+	tests := []struct {
+		name    string
+		r       io.Reader
+		want    string // the set, as -Sn prints it
+		wantErr string
+	}{
+		{
+			name: "a byte at a time",
+			r:    iotest.OneByteReader(strings.NewReader(input)),
+			want: "-A -t 10.0.0.1:80 -s rr\n-a -t 10.0.0.1:80 -r 10.0.1.1:80 -m -w 1\n",
+		},
+		{
+			name:    "a read error",
+			r:       io.MultiReader(strings.NewReader(input), iotest.ErrReader(errRead)),
+			wantErr: "read error",
+		},
+		{
+			name:    "a refused line before a read error",
+			r:       io.MultiReader(strings.NewReader("-D -f 1\n"), iotest.ErrReader(errRead)),
+			wantErr: "line 1: -D -f 1: No such service",
+		},
+		{
+			name:    "a refused last line cut by a read error",
+			r:       io.MultiReader(strings.NewReader(input+"-A -t 10.0.0.2:0"), iotest.ErrReader(errRead)),
+			wantErr: "line 3: -A -t 10.0.0.2:0: Zero port specified for non-persistent service",
+		},
+		{
+			name:    "nothing, again and again",
+			r:       nothingReader{},
+			wantErr: io.ErrNoProgress.Error(),
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			set, err := rules.Parse(tt.r, nil)
+			gotErr := ""
+			if err != nil {
+				gotErr = err.Error()
+			}
+			if diff := cmp.Diff(tt.wantErr, gotErr); diff != "" {
+				t.Fatalf("Parse error (-want +got):\n%s", diff)
+			}
+			if err == nil {
+				if diff := cmp.Diff(tt.want, format(t, set)); diff != "" {
+					t.Errorf("Parse then Format (-want +got):\n%s", diff)
+				}
+			}
+		})
+	}
+}
+
+// servers is n -a lines of 10.0.0.1:80, of 10.0.1.1:80 on.
+func servers(n int) string {
+	var b strings.Builder
+	for i := 1; i <= n; i++ {
+		fmt.Fprintf(&b, "-a -t 10.0.0.1:80 -r 10.0.1.%d:80\n", i)
+	}
+	return b.String()
+}
+
 func TestParseErrors(t *testing.T) {
 	tests := []struct {
 		name  string
@@ -191,6 +350,21 @@ func TestParseErrors(t *testing.T) {
 			want:  rules.Error{Line: 1, Text: "-D -f 1", Message: "No such service", Status: 255},
 		},
 		{
+			name:  "a server of a removed service",
+			input: "-A -f 1\n-A -f 2\n-D -f 1\n-a -f 1 -r 10.0.1.1\n",
+			want:  rules.Error{Line: 4, Text: "-a -f 1 -r 10.0.1.1", Message: "Service not defined", Status: 255},
+		},
+		{
+			name:  "a server twice among many",
+			input: "-A -t 10.0.0.1:80\n" + servers(40) + "-a -t 10.0.0.1:80 -r 10.0.1.33:80\n",
+			want:  rules.Error{Line: 42, Text: "-a -t 10.0.0.1:80 -r 10.0.1.33:80", Message: "Destination already exists", Status: 255},
+		},
+		{
+			name:  "a removed server among many",
+			input: "-A -t 10.0.0.1:80\n" + servers(40) + "-d -t 10.0.0.1:80 -r 10.0.1.33:80\n-e -t 10.0.0.1:80 -r 10.0.1.33:80\n",
+			want:  rules.Error{Line: 43, Text: "-e -t 10.0.0.1:80 -r 10.0.1.33:80", Message: "No such destination", Status: 255},
+		},
+		{
 			name:  "a listing",
 			input: "-A -t 10.0.0.1:80\n-L -n\n",
 			want:  rules.Error{Line: 2, Text: "-L -n", Message: "only -A, -E, -D, -a, -e, -d and -C lines can be restored as a transaction", Status: 2},
@@ -220,6 +394,7 @@ func TestDiff(t *testing.T) {
 		"-A -f 7 -s lc -p 300\n"
 	tests := []struct {
 		name string
+		from string // base if empty
 		to   string
 		want []string
 	}{
@@ -262,16 +437,34 @@ func TestDiff(t *testing.T) {
 			to:   "",
 			want: []string{"-D -t 10.0.0.1:80", "-D -u 10.0.0.2:53", "-D -f 7"},
 		},
+		{
+			// Found by an index, not by comparing keys in turn.
+			name: "a service of many servers",
+			from: "-A -t 10.0.0.1:80\n" + servers(40),
+			to: "-A -t 10.0.0.1:80\n" + strings.Replace(strings.Replace(servers(40),
+				"-r 10.0.1.7:80\n", "-r 10.0.1.7:80 -w 2\n", 1),
+				"-a -t 10.0.0.1:80 -r 10.0.1.9:80\n", "", 1) +
+				"-a -t 10.0.0.1:80 -r 10.0.1.41:80\n",
+			want: []string{
+				"-a -t 10.0.0.1:80 -r 10.0.1.41:80 -g -w 1",
+				"-e -t 10.0.0.1:80 -r 10.0.1.7:80 -g -w 2",
+				"-d -t 10.0.0.1:80 -r 10.0.1.9:80",
+			},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, c := newTable(t, base)
-			from, err := rules.Read(c)
+			from := tt.from
+			if from == "" {
+				from = base
+			}
+			_, c := newTable(t, from)
+			table, err := rules.Read(c)
 			if err != nil {
 				t.Fatal(err)
 			}
 			var got []string
-			for _, op := range rules.Diff(from, mustParse(t, tt.to)).Writes() {
+			for _, op := range rules.Diff(table, mustParse(t, tt.to)).Writes() {
 				got = append(got, string(compat.AppendRule(nil, op)))
 			}
 			if diff := cmp.Diff(tt.want, got); diff != "" {

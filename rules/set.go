@@ -1,10 +1,6 @@
 package rules
 
-import (
-	"net/netip"
-
-	"github.com/lvsgo/ipvsadm/ipvs"
-)
+import "github.com/lvsgo/ipvsadm/ipvs"
 
 // A Set is a rule set: virtual services in order, each with its
 // destinations in order (the order schedulers such as rr walk them).
@@ -25,40 +21,6 @@ type Service struct {
 type Destination struct {
 	ipvs.Destination
 	Line int // as Service.Line
-}
-
-// A serviceKey identifies a virtual service as the kernel does: by
-// family and firewall mark, or by protocol, address and port.
-type serviceKey struct {
-	family   ipvs.Family
-	protocol ipvs.Protocol
-	address  netip.Addr
-	port     uint16
-	mark     uint32
-}
-
-func keyOf(s *ipvs.Service) serviceKey {
-	family := s.Family
-	if family == 0 && s.Address.IsValid() {
-		family = ipvs.IPv4
-		if s.Address.Is6() && !s.Address.Is4In6() {
-			family = ipvs.IPv6
-		}
-	}
-	if s.FirewallMark != 0 {
-		return serviceKey{family: family, mark: s.FirewallMark}
-	}
-	return serviceKey{family: family, protocol: s.Protocol, address: s.Address, port: s.Port}
-}
-
-// A destinationKey identifies a destination within its service.
-type destinationKey struct {
-	address netip.Addr
-	port    uint16
-}
-
-func destinationKeyOf(d *ipvs.Destination) destinationKey {
-	return destinationKey{d.Address, d.Port}
 }
 
 // sameService reports whether a and b (of one key) are set alike: whether
@@ -92,25 +54,4 @@ func forwarding(f ipvs.Forwarding) ipvs.Forwarding {
 		return ipvs.Route
 	}
 	return f
-}
-
-// index finds services and destinations of a Set by key.
-type index struct {
-	services map[serviceKey]int
-}
-
-func (s *Set) index() index {
-	ix := index{services: make(map[serviceKey]int, len(s.Services))}
-	for i := range s.Services {
-		ix.services[keyOf(&s.Services[i].Service)] = i
-	}
-	return ix
-}
-
-func (s *Service) destinationIndex() map[destinationKey]int {
-	ix := make(map[destinationKey]int, len(s.Destinations))
-	for i := range s.Destinations {
-		ix[destinationKeyOf(&s.Destinations[i].Destination)] = i
-	}
-	return ix
 }
