@@ -72,9 +72,11 @@ type Op struct {
 	Timeouts    Timeouts
 }
 
-// validate refuses an Op whose values the kernel would refuse for their
-// shape, so that nothing of a batch is sent if any of it is malformed.
-func (op Op) validate() error {
+// Validate refuses an Op whose values the kernel would refuse for their
+// shape, with an error that answers errors.Is(err, ErrInvalid). Apply and
+// Writer check every op so before sending it; a caller that streams writes
+// can check them all first, so that nothing is sent if any is malformed.
+func (op Op) Validate() error {
 	switch op.Command {
 	case CmdNewService, CmdSetService:
 		return op.Service.validate()

@@ -70,7 +70,7 @@ func (c *client) newWriter(fn func(int, error) bool) *writer {
 var errWriterStopped = errors.New("ipvs: writes stopped")
 
 func (w *writer) write(op Op) error {
-	if err := op.validate(); err != nil {
+	if err := op.Validate(); err != nil {
 		return err
 	}
 	return w.add(op)
@@ -225,7 +225,7 @@ func (c *client) write(op Op) error {
 
 func (c *client) apply(ops []Op, fn func(int, error) bool) error {
 	for i := range ops {
-		if err := ops[i].validate(); err != nil {
+		if err := ops[i].Validate(); err != nil {
 			return fmt.Errorf("op %d (%v): %w", i, ops[i].Command, err)
 		}
 	}

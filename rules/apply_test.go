@@ -264,3 +264,34 @@ func TestApplyRollsBackEveryFault(t *testing.T) {
 		})
 	}
 }
+
+// TestApplyRollsBackAcrossChunks: a plan longer than what Apply hands the
+// table at once (4,096 writes) is still one transaction: a refusal in a
+// later chunk undoes the writes of the earlier ones, and one at a chunk's
+// edge is reported at its own line.
+func TestApplyRollsBackAcrossChunks(t *testing.T) {
+	var input strings.Builder
+	for i := range 3000 {
+		fmt.Fprintf(&input, "-A -t 10.%d.%d.1:80 -s rr\n-a -t 10.%d.%d.1:80 -r 10.200.0.1:80 -m\n", i/256, i%256, i/256, i%256)
+	}
+	want := mustParse(t, input.String())
+	for _, k := range []int{4095, 4096, 4097, 4100, 6000} {
+		kernel, c := newTable(t, "-A -f 1 -s rr\n")
+		before := listing(t, kernel)
+		from := readSet(t, c)
+		plan := rules.Replace(from, want)
+		failed := failWrite(kernel, k, syscall.ENOMEM)
+		err := plan.Apply(c)
+		kernel.SetFault(nil)
+		var rerr *rules.Error
+		if !errors.As(err, &rerr) || !failed() {
+			t.Fatalf("write %d: Apply: %v, want the write refused", k, err)
+		}
+		if want := plan.Steps[k-1].Line; rerr.Line != want || rerr.Rollback != nil {
+			t.Errorf("write %d: error at line %d (rollback %v), want line %d and a whole rollback", k, rerr.Line, rerr.Rollback, want)
+		}
+		if diff := cmp.Diff(before, listing(t, kernel)); diff != "" {
+			t.Errorf("write %d refused: the table changed (-before +after):\n%s", k, diff)
+		}
+	}
+}
