@@ -225,7 +225,7 @@ func (r *restorer) verify(client *ipvs.Client, plan *rules.Plan, want *rules.Set
 func (r *restorer) read() (int, bool) {
 	var err error
 	if r.opts.file == "" || r.opts.file == "-" {
-		r.input, err = io.ReadAll(r.env.Stdin)
+		r.input, err = readAll(r.env.Stdin)
 	} else {
 		r.input, err = os.ReadFile(r.opts.file)
 		if r.opts.allowMissing && errors.Is(err, fs.ErrNotExist) {
@@ -244,6 +244,21 @@ func (r *restorer) read() (int, bool) {
 		}
 	}
 	return 0, true
+}
+
+// readAll reads all of in, in one buffer of the right size when in is a
+// file (as when a rules file is redirected to standard input): grown by
+// doubling, a big input would be copied a dozen times on the way.
+func readAll(in io.Reader) ([]byte, error) {
+	if f, ok := in.(*os.File); ok {
+		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+			var b bytes.Buffer
+			b.Grow(int(fi.Size()) + bytes.MinRead)
+			_, err := b.ReadFrom(f)
+			return b.Bytes(), err
+		}
+	}
+	return io.ReadAll(in)
 }
 
 // writableByOthers says who, besides root and the caller, can change the

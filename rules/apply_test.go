@@ -265,11 +265,11 @@ func TestApplyRollsBackEveryFault(t *testing.T) {
 	}
 }
 
-// TestApplyRollsBackAcrossChunks: a plan longer than what Apply hands the
-// table at once (4,096 writes) is still one transaction: a refusal in a
-// later chunk undoes the writes of the earlier ones, and one at a chunk's
-// edge is reported at its own line.
-func TestApplyRollsBackAcrossChunks(t *testing.T) {
+// TestApplyRollsBackAcrossWindows: a plan of many windows of writes is one
+// transaction: a refusal in a late window undoes the writes of all the
+// earlier ones, and the writes of a window already on its way when the
+// refusal was heard; each refusal is reported at its own line.
+func TestApplyRollsBackAcrossWindows(t *testing.T) {
 	var input strings.Builder
 	for i := range 3000 {
 		fmt.Fprintf(&input, "-A -t 10.%d.%d.1:80 -s rr\n-a -t 10.%d.%d.1:80 -r 10.200.0.1:80 -m\n", i/256, i%256, i/256, i%256)

@@ -200,12 +200,6 @@ func (p *Plan) Writes() []ipvs.Op {
 	return ops
 }
 
-// applyChunk is how many writes Apply hands the table at a time. A Table
-// takes writes as a slice of their own, and a copy of every write of a big
-// plan at once (248 bytes each) was a third of a 50,000-service load's
-// memory.
-const applyChunk = 4096
-
 // Apply makes the plan's writes on t, in batches, as one transaction: if
 // the kernel refuses one, every write it made is undone, newest first, so
 // that t holds what it held before, and Apply returns an *Error with the
@@ -224,23 +218,26 @@ func (p *Plan) Apply(t Table) error {
 			return &Error{Text: "apply", Message: err.Error(), Status: 255, Err: err}
 		}
 	}
+	// The writes stream from the steps: a copy of them all for the table
+	// was a third of a 50,000-service load's memory. After a refusal no
+	// more are written; those already on their way are reported, and
+	// undone with the rest.
 	done := make([]int, 0, len(p.Steps))
 	failed := -1
-	var failure, err error
-	chunk := make([]ipvs.Op, 0, min(applyChunk, len(p.Steps)))
-	for start := 0; start < len(p.Steps) && failed < 0 && err == nil; start += applyChunk {
-		chunk = chunk[:0]
-		for i := start; i < min(start+applyChunk, len(p.Steps)); i++ {
-			chunk = append(chunk, p.Steps[i].Op)
+	var failure error
+	w := t.NewWriter(func(i int, err error) {
+		if err != nil && failed < 0 {
+			failed, failure = i, err
+		} else if err == nil {
+			done = append(done, i)
 		}
-		err = t.Apply(chunk, func(i int, err error) bool {
-			if err != nil && failed < 0 {
-				failed, failure = start+i, err
-			} else if err == nil {
-				done = append(done, start+i)
-			}
-			return failed < 0
-		})
+	})
+	var err error
+	for i := 0; i < len(p.Steps) && failed < 0 && err == nil; i++ {
+		err = w.Write(p.Steps[i].Op)
+	}
+	if ferr := w.Flush(); err == nil {
+		err = ferr
 	}
 	if err == nil && failed < 0 {
 		return nil
@@ -295,12 +292,22 @@ func undoAll(t Table, undo []ipvs.Op) error {
 		return nil
 	}
 	var errs []error
-	err := t.Apply(undo, func(i int, err error) bool {
+	w := t.NewWriter(func(i int, err error) {
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", compat.AppendRule(nil, undo[i]), err))
 		}
-		return true
 	})
+	var err error
+	for i := 0; i < len(undo) && err == nil; i++ {
+		if err = w.Write(undo[i]); errors.Is(err, ipvs.ErrInvalid) {
+			// Not sent; the rest still are.
+			errs = append(errs, fmt.Errorf("%s: %w", compat.AppendRule(nil, undo[i]), err))
+			err = nil
+		}
+	}
+	if ferr := w.Flush(); err == nil {
+		err = ferr
+	}
 	if err != nil {
 		errs = append(errs, err)
 	}

@@ -7,10 +7,10 @@ import "github.com/lvsgo/ipvsadm/ipvs"
 type Table interface {
 	Services() ([]ipvs.ServiceExtended, error)
 	Destinations(ipvs.Service) ([]ipvs.DestinationExtended, error)
-	// Apply makes the writes in order and calls fn with the outcome of
-	// each that was sent, as ipvs.Client.Apply does: when fn returns
-	// false, no further batch is sent.
-	Apply(ops []ipvs.Op, fn func(i int, err error) bool) error
+	// NewWriter returns a writer of the table, as ipvs.Client.NewWriter
+	// does: writes go out in windows while the next are queued, and fn
+	// hears the outcome of each, in order.
+	NewWriter(fn func(i int, err error)) *ipvs.Writer
 }
 
 // Read returns the table's rule set, in the kernel's order: services as it
