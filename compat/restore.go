@@ -104,12 +104,14 @@ func (p *restoreWrites) flush() {
 // restoreLines tokenises ipvsadm -R input as 1.31's config_stream_read
 // does.
 type restoreLines struct {
-	r   *bufio.Reader
-	eof bool
+	r      *bufio.Reader
+	eof    bool
+	tokens []string // of the last line, reused for the next
 }
 
 // next returns the tokens of the next line, without the word "ipvsadm"
-// wherever it stands; false at the end of the input.
+// wherever it stands, valid until the next call; false at the end of the
+// input.
 func (l *restoreLines) next() ([]string, bool) {
 	if l.eof {
 		return nil, false
@@ -126,7 +128,8 @@ func (l *restoreLines) next() ([]string, bool) {
 			return nil, false
 		}
 	}
-	return SplitLine(line), true
+	l.tokens = AppendTokens(l.tokens[:0], line)
+	return l.tokens, true
 }
 
 // SplitLine splits one line of ipvsadm -R input into its tokens as 1.31
@@ -134,11 +137,21 @@ func (l *restoreLines) next() ([]string, bool) {
 // word "ipvsadm" wherever it stands. 1.31 reads a token into a buffer of
 // maxToken bytes, and what does not fit is the next token.
 func SplitLine(line string) []string {
-	// A restore splits every line: the tokens are gathered on the stack
-	// and returned in one allocation of their exact number. No line of
-	// -S has 24 tokens; a longer line only grows the slice on the heap.
+	// The tokens are gathered on the stack and returned in one
+	// allocation of their exact number. No line of -S has 24 tokens; a
+	// longer line only grows the slice on the heap.
 	var stack [24]string
-	tokens := stack[:0]
+	tokens := AppendTokens(stack[:0], line)
+	if len(tokens) == 0 {
+		return nil
+	}
+	return append([]string(nil), tokens...)
+}
+
+// AppendTokens appends the tokens of line, as SplitLine splits it, to dst:
+// a restore that is done with a line's tokens before it splits the next
+// can split every line into one slice.
+func AppendTokens(dst []string, line string) []string {
 	for i := 0; i < len(line); {
 		for i < len(line) && restoreBlank[line[i]] {
 			i++
@@ -151,13 +164,10 @@ func SplitLine(line string) []string {
 		tok = tok[:n]
 		i += n
 		if tok != "" && tok != "ipvsadm" {
-			tokens = append(tokens, tok)
+			dst = append(dst, tok)
 		}
 	}
-	if len(tokens) == 0 {
-		return nil
-	}
-	return append([]string(nil), tokens...)
+	return dst
 }
 
 // maxToken is the longest token of a restore line (MAX_LINE_LENGTH).

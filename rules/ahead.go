@@ -177,14 +177,15 @@ func parseChunk(text string, line int, out []aheadLine, p *probe) (lines []ahead
 			lines = append(out, aheadLine{line: line, panicked: v})
 		}
 	}()
+	var tokens []string // of one line at a time
 	for rest := text; rest != ""; {
-		var raw string
+		var raw, text string
 		raw, rest = cutLine(rest)
 		line++
 		if len(raw) >= maxLine {
 			return append(out, aheadLine{line: line, tooLong: true})
 		}
-		text, tokens := splitLine(raw)
+		text, tokens = splitLine(raw, tokens)
 		if len(tokens) == 0 {
 			continue
 		}

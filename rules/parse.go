@@ -164,14 +164,15 @@ var parseRule = compat.ParseRule
 // parseLines parses input line by line into b.
 func parseLines(input string, names compat.Names, b *builder) error {
 	line := 0
+	var tokens []string // of one line at a time
 	for rest := input; rest != ""; {
-		var raw string
+		var raw, text string
 		raw, rest = cutLine(rest)
 		line++
 		if len(raw) >= maxLine {
 			return tooLong(line)
 		}
-		text, tokens := splitLine(raw)
+		text, tokens = splitLine(raw, tokens)
 		if len(tokens) == 0 {
 			continue
 		}
@@ -184,13 +185,13 @@ func parseLines(input string, names compat.Names, b *builder) error {
 }
 
 // splitLine returns a line without the carriage return that may end it,
-// and its tokens: none for a comment.
-func splitLine(raw string) (text string, tokens []string) {
+// and its tokens, appended to buf: none for a comment.
+func splitLine(raw string, buf []string) (text string, tokens []string) {
 	text = strings.TrimSuffix(raw, "\r")
 	if strings.HasPrefix(text, "#") {
-		return text, nil
+		return text, buf[:0]
 	}
-	return text, compat.SplitLine(text)
+	return text, compat.AppendTokens(buf[:0], text)
 }
 
 // take applies the write of a line as ParseRule returned it, op or err.
