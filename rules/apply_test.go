@@ -295,3 +295,34 @@ func TestApplyRollsBackAcrossWindows(t *testing.T) {
 		}
 	}
 }
+
+// TestUndoNamesEachFailedWrite: a rollback goes on past a write it cannot
+// send and one the kernel refuses, and names each by its own rule.
+func TestUndoNamesEachFailedWrite(t *testing.T) {
+	_, c := newTable(t, "-A -t 10.0.0.1:80 -s rr\n")
+	service := func(addr, scheduler string) ipvs.Op {
+		return ipvs.Op{Command: ipvs.CmdNewService, Service: ipvs.Service{
+			Family: ipvs.IPv4, Protocol: ipvs.TCP, Address: netip.MustParseAddr(addr), Port: 80, Scheduler: scheduler, Netmask: 0xffffffff,
+		}}
+	}
+	err := rules.UndoAll(c, []ipvs.Op{
+		service("10.0.0.2", "rr"),
+		service("10.0.0.3", "a-scheduler-name-too-long"), // not sent
+		service("10.0.0.1", "rr"),                        // there already
+		service("10.0.0.4", "wlc"),
+	})
+	var got []string // the service of each failure's rule
+	for _, line := range strings.Split(fmt.Sprint(err), "\n") {
+		got = append(got, strings.Fields(line)[2])
+	}
+	want := []string{"10.0.0.3:80", "10.0.0.1:80"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("the rollback's failures (-want +got):\n%s", diff)
+	}
+	if !errors.Is(err, syscall.EEXIST) || !errors.Is(err, ipvs.ErrInvalid) {
+		t.Errorf("UndoAll: %v, want EEXIST and ErrInvalid", err)
+	}
+	if got, want := read(t, c), "-A -t 10.0.0.1:80 -s rr\n-A -t 10.0.0.2:80 -s rr\n-A -t 10.0.0.4:80 -s wlc\n"; got != want {
+		t.Errorf("table after the rollback:\n%s\nwant:\n%s", got, want)
+	}
+}

@@ -292,16 +292,24 @@ func undoAll(t Table, undo []ipvs.Op) error {
 		return nil
 	}
 	var errs []error
+	fail := func(op ipvs.Op, err error) {
+		errs = append(errs, fmt.Errorf("%s: %w", compat.AppendRule(nil, op), err))
+	}
+	// sent[i] is the position in undo of the Writer's i-th write: a
+	// malformed one is not sent and has no index of the Writer.
+	sent := make([]int, 0, len(undo))
 	w := t.NewWriter(func(i int, err error) {
 		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", compat.AppendRule(nil, undo[i]), err))
+			fail(undo[sent[i]], err)
 		}
 	})
 	var err error
 	for i := 0; i < len(undo) && err == nil; i++ {
-		if err = w.Write(undo[i]); errors.Is(err, ipvs.ErrInvalid) {
-			// Not sent; the rest still are.
-			errs = append(errs, fmt.Errorf("%s: %w", compat.AppendRule(nil, undo[i]), err))
+		switch err = w.Write(undo[i]); {
+		case err == nil:
+			sent = append(sent, i)
+		case errors.Is(err, ipvs.ErrInvalid):
+			fail(undo[i], err) // the rest are still sent
 			err = nil
 		}
 	}
