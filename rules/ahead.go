@@ -172,26 +172,19 @@ func cutChunks(input string, size int) []aheadChunk {
 // parsed with p, to out; the line before text's first is line. It stops at
 // a line too long or a panic, the last line the builder will look at.
 func parseChunk(text string, line int, out []aheadLine, p *probe) (lines []aheadLine) {
+	s := lineScanner{rest: text, line: line}
 	defer func() {
 		if v := recover(); v != nil {
-			lines = append(out, aheadLine{line: line, panicked: v})
+			lines = append(out, aheadLine{line: s.line, panicked: v})
 		}
 	}()
-	var tokens []string // of one line at a time
-	for rest := text; rest != ""; {
-		var raw, text string
-		raw, rest = cutLine(rest)
-		line++
-		if len(raw) >= maxLine {
-			return append(out, aheadLine{line: line, tooLong: true})
-		}
-		text, tokens = splitLine(raw, tokens)
-		if len(tokens) == 0 {
-			continue
+	for s.next() {
+		if s.tooLong {
+			return append(out, aheadLine{line: s.line, tooLong: true})
 		}
 		p.asked = false
-		op, err := parseRule(tokens, p)
-		out = append(out, aheadLine{op: op, err: err, text: text, line: line, asked: p.asked})
+		op, err := parseRule(s.tokens, p)
+		out = append(out, aheadLine{op: op, err: err, text: s.text, line: s.line, asked: p.asked})
 	}
 	return out
 }

@@ -163,25 +163,47 @@ var parseRule = compat.ParseRule
 
 // parseLines parses input line by line into b.
 func parseLines(input string, names compat.Names, b *builder) error {
-	line := 0
-	var tokens []string // of one line at a time
-	for rest := input; rest != ""; {
-		var raw, text string
-		raw, rest = cutLine(rest)
-		line++
-		if len(raw) >= maxLine {
-			return tooLong(line)
+	s := lineScanner{rest: input}
+	for s.next() {
+		if s.tooLong {
+			return tooLong(s.line)
 		}
-		text, tokens = splitLine(raw, tokens)
-		if len(tokens) == 0 {
-			continue
-		}
-		op, err := parseRule(tokens, names)
-		if err := b.take(line, text, &op, err); err != nil {
+		op, err := parseRule(s.tokens, names)
+		if err := b.take(s.line, s.text, &op, err); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// A lineScanner walks restore text by the lines that hold a rule, the one
+// place that numbers lines, skips blanks and comments and refuses a line
+// too long: the sequential parse and the parse ahead both read through it.
+type lineScanner struct {
+	rest    string   // the text after the current line
+	line    int      // the current line's number; start it at the one before the text's first
+	text    string   // the current line, without its carriage return
+	tokens  []string // the current line's tokens, in one slice reused line after line
+	tooLong bool     // the current line is maxLine bytes or more; the scan stops there
+}
+
+// next moves to the next line with tokens, or to a line too long; false at
+// the end of the text.
+func (s *lineScanner) next() bool {
+	for s.rest != "" && !s.tooLong {
+		var raw string
+		raw, s.rest = cutLine(s.rest)
+		s.line++
+		if len(raw) >= maxLine {
+			s.tooLong = true
+			return true
+		}
+		s.text, s.tokens = splitLine(raw, s.tokens)
+		if len(s.tokens) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // splitLine returns a line without the carriage return that may end it,
