@@ -61,7 +61,6 @@ func TestWriterReportsInOrderAsItGoes(t *testing.T) {
 	const services = 1000
 	var got []int
 	var failures []int
-	reportedBeforeFlush := 0
 	w := c.NewWriter(func(i int, err error) {
 		got = append(got, i)
 		if err != nil {
@@ -73,7 +72,7 @@ func TestWriterReportsInOrderAsItGoes(t *testing.T) {
 			t.Fatalf("Write %d: %v", i, err)
 		}
 	}
-	reportedBeforeFlush = len(got)
+	reportedBeforeFlush := len(got)
 	if err := w.Flush(); err != nil {
 		t.Fatalf("Flush: %v", err)
 	}

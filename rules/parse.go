@@ -198,22 +198,15 @@ func (s *lineScanner) next() bool {
 			s.tooLong = true
 			return true
 		}
-		s.text, s.tokens = splitLine(raw, s.tokens)
-		if len(s.tokens) > 0 {
+		s.text = strings.TrimSuffix(raw, "\r")
+		if strings.HasPrefix(s.text, "#") {
+			continue
+		}
+		if s.tokens = compat.AppendTokens(s.tokens[:0], s.text); len(s.tokens) > 0 {
 			return true
 		}
 	}
 	return false
-}
-
-// splitLine returns a line without the carriage return that may end it,
-// and its tokens, appended to buf: none for a comment.
-func splitLine(raw string, buf []string) (text string, tokens []string) {
-	text = strings.TrimSuffix(raw, "\r")
-	if strings.HasPrefix(text, "#") {
-		return text, buf[:0]
-	}
-	return text, compat.AppendTokens(buf[:0], text)
 }
 
 // take applies the write of a line as ParseRule returned it, op or err.
